@@ -1,0 +1,10 @@
+"""Registry of ``vidops`` sub-commands: one module per command, in ``--help`` order.
+
+Each module defines ``register(subparsers)``, which adds its parser and sets
+``handler=run`` where ``run(args, ctx) -> int`` returns the exit code.
+"""
+
+COMMANDS: list[str] = [
+    "run_cmd",
+    "status_cmd",
+]

@@ -1,0 +1,81 @@
+"""Crash-safe file writes: write a temp file in the same directory, fsync, rename, fsync dir.
+
+A reader never sees a half-written manifest, NPZ, progress.json or batch.toml: it sees the old
+file or the new one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], None], *, durable: bool = True) -> None:
+    """Create ``path`` atomically from what ``writer`` writes into a binary file object."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer(fh)
+            fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    if durable:
+        _fsync_dir(target.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
+    atomic_write(path, lambda fh: fh.write(data), durable=durable)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, durable: bool = True, indent: int | None = 2) -> None:
+    text = json.dumps(obj, indent=indent, sort_keys=True, default=str, allow_nan=False)
+    atomic_write_text(path, text + "\n", durable=durable)
+
+
+def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
+    """Write named arrays as an uncompressed NPZ; object arrays are refused (no pickle)."""
+    for name, arr in arrays.items():
+        if np.asarray(arr).dtype == object:
+            raise TypeError(f"array {name!r} has dtype object; NPZ artifacts must not need pickle")
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Load every array of an NPZ without pickle."""
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}

@@ -1,0 +1,160 @@
+"""The append-only JSONL event log (``state.jsonl``) and incremental readers of it.
+
+Every line is one schema-versioned JSON object with a ``type`` and a ``ts``. The writer
+flushes every line and fsyncs in groups (at most every ``fsync_interval_s``, and at once for
+terminal events), so a crash loses at most the line being written. Readers follow the file
+from a byte offset, never re-reading what they have seen; a torn line (no newline yet at the
+end, or garbage left by a crash) is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EVENT_SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+
+# Event types of a batch log; other logs (dataset build, training) use their own types.
+BATCH_EVENT_TYPES = frozenset({
+    "batch_started", "video_queued", "video_started", "video_progress", "video_component_done",
+    "video_succeeded", "video_failed", "video_skipped", "video_retry_scheduled", "worker_started",
+    "worker_exited", "alert", "metrics", "command_received", "batch_paused", "batch_resumed",
+    "batch_stopped", "batch_finished",
+})
+# Written with an immediate fsync: losing them would change what resume does.
+_DURABLE_NOW = frozenset({"video_succeeded", "video_failed", "video_skipped", "batch_finished", "batch_stopped"})
+
+
+def make_event(type_: str, **fields: Any) -> dict[str, Any]:
+    return {"v": EVENT_SCHEMA_VERSION, "type": type_, "ts": round(time.time(), 6), **fields}
+
+
+class EventWriter:
+    """Appends events to a JSONL file with group commit. Thread-safe."""
+
+    def __init__(self, path: str | os.PathLike[str], fsync_interval_s: float = 0.05) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._fsync_interval = fsync_interval_s
+        self._last_sync = 0.0
+        self._dirty = False
+        self._fh = open(self.path, "ab")  # noqa: SIM115 - held for the writer's lifetime
+        self._seal_torn_tail()
+
+    def _seal_torn_tail(self) -> None:
+        """After a crash the last line may be torn: end it so the next event starts clean."""
+        size = self._fh.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        with open(self.path, "rb") as rf:
+            rf.seek(size - 1)
+            if rf.read(1) != b"\n":
+                self._fh.write(b"\n")
+                self._fh.flush()
+
+    def emit(self, type_: str, **fields: Any) -> dict[str, Any]:
+        event = make_event(type_, **fields)
+        self.write(event)
+        return event
+
+    def write(self, event: dict[str, Any]) -> None:
+        line = json.dumps(event, separators=(",", ":"), default=str).encode() + b"\n"
+        with self._lock:
+            self._fh.write(line)
+            self._fh.flush()
+            self._dirty = True
+            now = time.monotonic()
+            if event.get("type") in _DURABLE_NOW or now - self._last_sync >= self._fsync_interval:
+                os.fsync(self._fh.fileno())
+                self._last_sync = now
+                self._dirty = False
+
+    def sync(self) -> None:
+        with self._lock:
+            if self._dirty:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+                self._dirty = False
+                self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        self.sync()
+        with self._lock:
+            self._fh.close()
+
+    def __enter__(self) -> EventWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class ReadResult:
+    events: list[dict[str, Any]]
+    offset: int  # byte offset just past the last complete line consumed
+    skipped: int  # torn or invalid lines skipped
+
+
+def read_events(path: str | os.PathLike[str], offset: int = 0, max_bytes: int | None = None) -> ReadResult:
+    """Read complete lines from ``offset``; an incomplete last line is left for the next call."""
+    events: list[dict[str, Any]] = []
+    skipped = 0
+    try:
+        fh = open(path, "rb")  # noqa: SIM115
+    except FileNotFoundError:
+        return ReadResult([], offset, 0)
+    with fh:
+        fh.seek(offset)
+        data = fh.read() if max_bytes is None else fh.read(max_bytes)
+    end = data.rfind(b"\n")
+    if end < 0:
+        return ReadResult([], offset, 0)
+    chunk = data[: end + 1]
+    for lineno, raw in enumerate(chunk.split(b"\n")[:-1]):
+        if not raw.strip():
+            continue
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            skipped += 1
+            log.warning("%s: skipping torn or invalid event line at byte %d (+%d lines)", path, offset, lineno)
+            continue
+        if isinstance(event, dict) and "type" in event:
+            events.append(event)
+        else:
+            skipped += 1
+    return ReadResult(events, offset + end + 1, skipped)
+
+
+def iter_events(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """All complete events of a log, in order (chunked, bounded memory)."""
+    offset = 0
+    while True:
+        res = read_events(path, offset, max_bytes=8 << 20)
+        yield from res.events
+        if res.offset == offset:
+            return
+        offset = res.offset
+
+
+def follow(path: str | os.PathLike[str], offset: int = 0, poll_s: float = 0.25,
+           stop: threading.Event | None = None) -> Iterator[tuple[dict[str, Any], int]]:
+    """Tail a log from ``offset``: yield (event, offset_after) as lines are appended."""
+    while stop is None or not stop.is_set():
+        res = read_events(path, offset, max_bytes=8 << 20)
+        if res.offset != offset:
+            for event in res.events:
+                yield event, res.offset
+            offset = res.offset
+            continue
+        time.sleep(poll_s)
