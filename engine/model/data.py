@@ -1,0 +1,141 @@
+"""Reading a built dataset (``dataset.parquet`` + ``dataset_meta.json``) and shaping model inputs.
+
+Missing values are handled one documented way (docs/model.md, "Missing values"):
+numeric features keep NaN (±inf becomes NaN) and CatBoost's ``nan_mode='Min'`` sends them
+to the low side of every split, whose borders are quantised from the training rows only;
+categorical features become strings with ``"__missing__"`` for absent values; text features
+become strings (tags' ``|`` separators turned into spaces) with ``""`` for absent values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MISSING_CATEGORY = "__missing__"
+DEFAULT_HORIZONS = (7, 14, 21)
+DEFAULT_METRICS = ("views", "likes", "comments")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One (metric, horizon) regression target."""
+
+    metric: str
+    horizon: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.metric}_{self.horizon}d"
+
+    @property
+    def column(self) -> str:
+        return f"target_{self.name}"
+
+    @property
+    def mask(self) -> str:
+        return f"mask_{self.name}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.horizon}d"
+
+
+@dataclass
+class Dataset:
+    frame: pd.DataFrame
+    meta: dict[str, Any]
+    path: Path
+
+
+def load_dataset(directory: str | Path) -> Dataset:
+    """Read a dataset directory; raises ``FileNotFoundError``/``ValueError`` with a clear message."""
+    path = Path(directory)
+    meta_path, parquet = path / "dataset_meta.json", path / "dataset.parquet"
+    for p in (meta_path, parquet):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} not found (expected a directory built by 'vidops dataset build')")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    frame = pd.read_parquet(parquet)
+    missing = [c for c in ("channel_key", "snapshot1_time", "video_id") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{parquet}: missing required columns {missing}")
+    frame["snapshot1_time"] = pd.to_datetime(frame["snapshot1_time"], utc=True)
+    return Dataset(frame=frame, meta=meta, path=path)
+
+
+def targets_of(meta: dict[str, Any]) -> list[Target]:
+    metrics = meta.get("metrics") or list(DEFAULT_METRICS)
+    horizons = meta.get("horizons_days") or list(DEFAULT_HORIZONS)
+    return [Target(str(m), int(h)) for m in metrics for h in horizons]
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which columns the model sees, and how each kind is prepared."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    text: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.numeric, *self.categorical, *self.text]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"numeric": list(self.numeric), "categorical": list(self.categorical), "text": list(self.text),
+                "columns": self.columns, "missing_category": MISSING_CATEGORY}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FeatureSpec:
+        return cls(tuple(data["numeric"]), tuple(data["categorical"]), tuple(data["text"]))
+
+
+def feature_spec(meta: dict[str, Any], use_text: bool) -> FeatureSpec:
+    features = list(meta.get("feature_columns", []))
+    text_cols = [c for c in meta.get("text_columns", []) if c]
+    cats = [c for c in meta.get("categorical_columns", []) if c in features and c not in text_cols]
+    numeric = [c for c in features if c not in cats and c not in text_cols]
+    text = text_cols if use_text else []
+    return FeatureSpec(tuple(numeric), tuple(cats), tuple(text))
+
+
+def _text(series: pd.Series) -> pd.Series:
+    values = series.astype(object).where(series.notna(), "")
+    return pd.Series([str(v).replace("|", " ").replace('"', "") for v in values], index=series.index, dtype=object)
+
+
+def prepare(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """The model matrix: columns in ``spec`` order, prepared as the module docstring says."""
+    out: dict[str, pd.Series] = {}
+    for col in spec.numeric:
+        if col in frame.columns:
+            values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+            out[col] = values.replace([np.inf, -np.inf], np.nan)
+        else:
+            out[col] = pd.Series(np.nan, index=frame.index, dtype="float64")
+    for col in spec.categorical:
+        series = frame[col] if col in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+        obj = series.astype(object)
+        out[col] = pd.Series([MISSING_CATEGORY if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+                              else str(v) for v in obj], index=frame.index, dtype=object)
+    for col in spec.text:
+        series = frame[col] if col in frame.columns else pd.Series("", index=frame.index, dtype=object)
+        out[col] = _text(series)
+    return pd.DataFrame(out, index=frame.index)[spec.columns]
+
+
+def usable_text(frame: pd.DataFrame, spec: FeatureSpec) -> FeatureSpec:
+    """Drop text columns with no words in ``frame`` (CatBoost cannot build an empty dictionary)."""
+    keep = tuple(c for c in spec.text if c in frame.columns and (frame[c].astype(str).str.strip() != "").sum() >= 2)
+    return FeatureSpec(spec.numeric, spec.categorical, keep)
+
+
+def counter_column(metric: str) -> str:
+    """The snapshot-1 counter of a metric (``s1_views``, ``s1_likes``, ``s1_comments``)."""
+    return f"s1_{metric}"

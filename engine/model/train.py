@@ -1,0 +1,199 @@
+"""Training: one CatBoost ``RMSEWithUncertainty`` regressor per (metric, horizon).
+
+:func:`train` reads a dataset directory, splits it (:mod:`engine.model.splits`), fits each
+target on its rows with ``mask == 1`` with early stopping on validation, calibrates
+intervals and confidence on validation, scores validation and test next to the baselines
+and writes the run (:mod:`engine.model.artifacts`). Progress goes to ``on_event(dict)``:
+``train_started``, ``train_progress`` {target, iteration, train_loss, val_loss} (throttled),
+``train_target_done`` {target, metrics}, ``train_finished`` {run_dir, metrics} and
+``train_failed`` {message}. Losses are RMSE on the log1p scale.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from catboost import CatBoostRegressor
+
+from engine.atomic import atomic_write_json, atomic_write_text
+from engine.model import artifacts, baselines, calibration, device, metrics, predictor, report
+from engine.model.data import (
+    Dataset,
+    FeatureSpec,
+    Target,
+    feature_spec,
+    load_dataset,
+    prepare,
+    targets_of,
+    usable_text,
+)
+from engine.model.settings import ModelSettings
+from engine.model.splits import SPLITS, make_split
+from engine.version import __version__, git_commit
+
+EventFn = Callable[[dict[str, Any]], None]
+LOSS = "RMSE"
+
+
+class _Progress:
+    """CatBoost callback: throttled ``train_progress`` events."""
+
+    def __init__(self, target: str, on_event: EventFn, every: int, min_interval_s: float) -> None:
+        self.target, self.on_event, self.every, self.min_interval = target, on_event, every, min_interval_s
+        self.last = -np.inf
+
+    def after_iteration(self, info: Any) -> bool:
+        now = time.monotonic()
+        if info.iteration % self.every == 0 and now - self.last >= self.min_interval:
+            self.last = now
+            learn = info.metrics.get("learn", {}).get(LOSS, [None])[-1]
+            val = info.metrics.get("validation", {}).get(LOSS, [None])[-1]
+            self.on_event({"type": "train_progress", "target": self.target, "iteration": int(info.iteration),
+                           "train_loss": learn, "val_loss": val})
+        return True
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    metrics: dict[str, Any]
+    seconds: float
+
+
+def _estimator(settings: ModelSettings, task_type: str) -> CatBoostRegressor:
+    params: dict[str, Any] = dict(
+        loss_function="RMSEWithUncertainty", eval_metric=LOSS, iterations=settings.iterations,
+        learning_rate=settings.learning_rate, depth=settings.depth, l2_leaf_reg=settings.l2_leaf_reg,
+        random_seed=settings.seed, od_type="Iter", od_wait=settings.early_stopping_rounds,
+        use_best_model=True, nan_mode="Min", allow_writing_files=False, verbose=False, task_type=task_type,
+    )
+    if task_type == "CPU":
+        params["thread_count"] = settings.thread_count
+    return CatBoostRegressor(**params)
+
+
+def _fit_target(
+    ds: Dataset, x: Any, spec: FeatureSpec, labels: np.ndarray, target: Target, settings: ModelSettings,
+    task_type: str, run_dir: Path, on_event: EventFn,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]] | str:
+    frame = ds.frame
+    y_all = frame[target.column].to_numpy(dtype=float)
+    has = (frame[target.mask].to_numpy() == 1) & np.isfinite(y_all)
+    idx = {name: np.flatnonzero(has & (labels == name)) for name in SPLITS}
+    if len(idx["train"]) < 2 or len(idx["validation"]) < 1:
+        return f"too few rows (train {len(idx['train'])}, validation {len(idx['validation'])})"
+    tr, va = idx["train"], idx["validation"]
+    model = _estimator(settings, task_type)
+    callbacks = [_Progress(target.name, on_event, settings.progress_every, settings.progress_min_interval_s)] \
+        if task_type == "CPU" else None
+    model.fit(predictor.make_pool(x.iloc[tr], spec, y_all[tr]), eval_set=predictor.make_pool(x.iloc[va], spec, y_all[va]),
+              callbacks=callbacks)
+    artifacts.save_model(model, run_dir / artifacts.model_file(target))
+    evals = model.get_evals_result()
+    learn, val = evals.get("learn", {}).get(LOSS, []), evals.get("validation", {}).get(LOSS, [])
+    curve = [{"target": target.name, "iteration": i, "train_loss": round(float(a), 6),
+              "val_loss": round(float(b), 6)} for i, (a, b) in enumerate(zip(learn, val, strict=False))]
+    base = baselines.fit_all(frame.iloc[tr], y_all[tr], target.metric)
+    mu_v, sd_v = predictor.raw_predict(model, x.iloc[va], spec)
+    cal = calibration.fit(y_all[va], mu_v, sd_v, settings.interval_level, settings.confidence_tolerance)
+    age = frame.get("video_age_hours_at_snapshot1")
+    ages = np.asarray(age, dtype=float) if age is not None else np.full(len(frame), np.nan)
+    scores: dict[str, Any] = {"best_iteration": int(model.get_best_iteration() or 0),
+                              "rows": {name: int(len(i)) for name, i in idx.items()}}
+    for name in ("validation", "test"):
+        rows = idx[name]
+        if len(rows) == 0:
+            scores[name] = None
+            continue
+        pred = predictor.predict(model, x.iloc[rows], spec, cal)
+        base_preds = {b: baselines.predict(b, frame.iloc[rows], p) for b, p in base.items()}
+        y = y_all[rows]
+        scores[name] = metrics.score(y, pred.mean, pred.low, pred.high, pred.confidence, ages[rows], base_preds,
+                                     settings.confidence_tolerance)
+        if name == "test":
+            hit = np.abs(pred.mean - y) <= settings.confidence_tolerance
+            scores["calibration_test"] = metrics.reliability(pred.confidence, hit)
+    return scores, base, cal, curve
+
+
+def _config_sections(settings: ModelSettings, ds: Dataset, run_id: str, spec: FeatureSpec, task_type: str) -> dict[str, dict[str, Any]]:
+    meta = ds.meta
+    return {
+        "run": {"run_id": run_id, "artifact_schema_version": artifacts.ARTIFACT_SCHEMA_VERSION,
+                "vidops_version": __version__, "git_commit": git_commit() or "",
+                "seed": settings.seed, "thread_count": settings.thread_count, "task_type": task_type,
+                "dataset_dir": str(ds.path.resolve()),
+                "dataset_content_hash": str(meta.get("content_hash", "")),
+                "dataset_config_hash": str(meta.get("config_hash", "")),
+                "extractor_config_hash": str(meta.get("extractor_config_hash", "")),
+                "dataset_schema_version": str(meta.get("schema_version", "")),
+                "feature_schema": ",".join(spec.columns)},
+        "model": {k: v for k, v in asdict(settings).items()},
+    }
+
+
+def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path, run_id: str | None = None,
+          on_event: EventFn | None = None) -> TrainResult:
+    """Train every target and write the run to ``run_dir``; returns its metrics."""
+    emit: EventFn = on_event or (lambda _e: None)
+    run_path = Path(run_dir)
+    rid = run_id or run_path.name
+    t0 = time.perf_counter()
+    try:
+        ds = load_dataset(dataset_dir)
+        targets = targets_of(ds.meta)
+        task_type = device.resolve(settings.task_type)
+        emit({"type": "train_started", "run_id": rid, "run_dir": str(run_path), "dataset": str(ds.path),
+              "targets": [t.name for t in targets], "task_type": task_type, "rows": int(len(ds.frame))})
+        split = make_split(ds.frame, settings, targets)
+        spec = feature_spec(ds.meta, settings.use_text_features)
+        spec = usable_text(ds.frame.loc[split.mask("train")], spec)
+        x = prepare(ds.frame, spec)
+        run_path.mkdir(parents=True, exist_ok=True)
+        all_scores: dict[str, Any] = {}
+        all_base: dict[str, Any] = {}
+        all_cal: dict[str, Any] = {}
+        skipped: dict[str, str] = {}
+        curves: list[dict[str, Any]] = []
+        for target in targets:
+            out = _fit_target(ds, x, spec, split.labels, target, settings, task_type, run_path, emit)
+            if isinstance(out, str):
+                skipped[target.name] = out
+                continue
+            scores, base, cal, curve = out
+            scores.update(metric=target.metric, horizon_days=target.horizon)
+            all_scores[target.name], all_base[target.name], all_cal[target.name] = scores, base, cal
+            curves.extend(curve)
+            if task_type != "CPU":  # no CatBoost callbacks on GPU: replay the curve, thinned
+                for row in curve[:: settings.progress_every]:
+                    emit({"type": "train_progress", **row})
+            emit({"type": "train_target_done", "target": target.name, "metrics": report.summary_of(scores)})
+        if not all_scores:
+            raise ValueError(f"no target could be trained: {skipped}")
+        result = {"schema_version": artifacts.ARTIFACT_SCHEMA_VERSION, "run_id": rid,
+                  "dataset_content_hash": str(ds.meta.get("content_hash", "")), "split": split.summary,
+                  "targets": all_scores, "skipped": skipped}
+        atomic_write_json(run_path / "metrics.json", result)
+        atomic_write_json(run_path / "baselines.json", all_base)
+        atomic_write_json(run_path / "calibration.json", all_cal)
+        atomic_write_json(run_path / "feature_names.json", spec.to_json())
+        atomic_write_json(run_path / "dataset_meta.json", ds.meta)
+        atomic_write_text(run_path / "learning_curves.jsonl",
+                          "".join(json.dumps(r, sort_keys=True) + "\n" for r in curves))
+        artifacts.write_toml(run_path / "config.toml", _config_sections(settings, ds, rid, spec, task_type))
+        seconds = time.perf_counter() - t0
+        atomic_write_json(run_path / "run_info.json", {"trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                                        "train_seconds": round(seconds, 3), "task_type": task_type})
+        atomic_write_text(run_path / "report.md", report.render_markdown(result))
+        emit({"type": "train_finished", "run_dir": str(run_path),
+              "metrics": {k: report.summary_of(v) for k, v in all_scores.items()}, "seconds": round(seconds, 3)})
+        return TrainResult(run_path, result, seconds)
+    except Exception as exc:
+        emit({"type": "train_failed", "message": f"{type(exc).__name__}: {exc}"})
+        raise
