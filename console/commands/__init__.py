@@ -7,4 +7,9 @@ Each module defines ``register(subparsers)``, which adds its parser and sets
 COMMANDS: list[str] = [
     "run_cmd",
     "status_cmd",
+    "dataset_cmd",
+    "train_cmd",
+    "evaluate_cmd",
+    "report_cmd",
+    "predict_cmd",
 ]

@@ -29,8 +29,9 @@ def _cut_time(times: pd.Series, value: str | float) -> pd.Timestamp:
     kind, cut = parse_cut(value)
     if kind == "date":
         return pd.Timestamp(cut)
-    ns = np.sort(times.astype("int64").to_numpy())
-    k = min(len(ns) - 1, max(0, int(np.floor(float(cut) * (len(ns) - 1)))))  # the 'lower' quantile
+    ns = np.sort(times.astype("datetime64[ns, UTC]").astype("int64").to_numpy())
+    q = cut if isinstance(cut, float) else 0.5
+    k = min(len(ns) - 1, max(0, int(np.floor(q * (len(ns) - 1)))))  # the "lower" quantile
     return pd.Timestamp(int(ns[k]), tz="UTC")
 
 

@@ -38,8 +38,8 @@ def make_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
         "snapshot1_time": t,
         "video_age_hours_at_snapshot1": age,
         "s1_views": s1_views, "s1_likes": s1_likes, "s1_comments": s1_comments,
-        "ch_videos_before": rng.integers(0, 20, n).astype(float),
-        "category_id": category,
+        "ch_hist_videos": rng.integers(0, 20, n).astype(float),
+        "category": category,
         "probe__duration_s": np.where(rng.uniform(size=n) < 0.1, np.nan, rng.uniform(30, 900, n)),
         "title": [" ".join(rng.choice(WORDS, 4)) for _ in range(n)],
         "tags": ["|".join(rng.choice(WORDS, 3)) for _ in range(n)],
@@ -57,12 +57,12 @@ def make_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
 
 
 def meta_for(df: pd.DataFrame) -> dict[str, Any]:
-    features = ["video_age_hours_at_snapshot1", "s1_views", "s1_likes", "s1_comments", "ch_videos_before",
-                "category_id", "probe__duration_s"]
+    features = ["video_age_hours_at_snapshot1", "s1_views", "s1_likes", "s1_comments", "ch_hist_videos",
+                "category", "probe__duration_s", "title", "tags"]
     return {
         "schema_version": 1,
         "feature_columns": features,
-        "categorical_columns": ["category_id"],
+        "categorical_columns": ["category"],
         "text_columns": ["title", "tags"],
         "target_columns": [c for c in df.columns if c.startswith("target_")],
         "mask_columns": [c for c in df.columns if c.startswith("mask_")],

@@ -1,0 +1,40 @@
+"""``vidops evaluate --model RUN_DIR --dataset DIR [--since DATE] [--json]``: score a trained model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from console.cli import CliContext, UsageError
+from console.commands.report_cmd import resolve_run_dir
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("evaluate", help="score a trained model on a dataset, next to its baselines")
+    p.add_argument("--model", required=True, metavar="RUN_DIR", help="trained run directory (or run id)")
+    p.add_argument("--dataset", required=True, metavar="DIR", help="dataset directory")
+    p.add_argument("--since", metavar="DATE", help="only rows with snapshot 1 at or after DATE (UTC)")
+    p.add_argument("--json", action="store_true", help="metrics[metric][horizon] = {mae, rmse, spearman, n, baseline_mae, coverage80}")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    from engine.model import report
+    from engine.model.artifacts import load_run
+    from engine.model.evaluate import SPLIT_NAME, EvaluationError, as_json, evaluate
+
+    model = load_run(resolve_run_dir(args.model, ctx))
+    if not (Path(args.dataset) / "dataset.parquet").is_file():
+        raise UsageError(f"--dataset {args.dataset}: no dataset.parquet there")
+    try:
+        result = evaluate(model, args.dataset, args.since)
+    except EvaluationError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(as_json(result), sort_keys=True, indent=2))
+    else:
+        print(f"model {model.run_id} on {result['dataset']}" + (f" since {args.since}" if args.since else ""))
+        print(report.render_table(result, splits=(SPLIT_NAME,)))
+    return 0

@@ -1,0 +1,74 @@
+"""Scoring a trained run on another dataset (``vidops evaluate``).
+
+Uses the run's own feature spec, calibration and baseline coefficients (fitted on the
+model's training data), so the numbers are comparable with the run's report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.model import baselines, metrics, predictor
+from engine.model.artifacts import ModelRun
+from engine.model.data import load_dataset, prepare
+
+SPLIT_NAME = "evaluation"
+
+
+class EvaluationError(ValueError):
+    """The dataset cannot be scored with this model (schema mismatch, no rows)."""
+
+
+def evaluate(run: ModelRun, dataset_dir: str | Path, since: str | None = None) -> dict[str, Any]:
+    ds = load_dataset(dataset_dir)
+    frame = ds.frame
+    missing = [c for c in run.spec.columns if c not in frame.columns]
+    if missing:
+        raise EvaluationError(f"dataset lacks model feature columns {missing[:5]} (feature schema differs)")
+    if since:
+        try:
+            cut = pd.Timestamp(since)
+        except ValueError:
+            raise EvaluationError(f"--since: not a date: {since!r}") from None
+        cut = cut.tz_localize("UTC") if cut.tzinfo is None else cut.tz_convert("UTC")
+        frame = frame.loc[frame["snapshot1_time"] >= cut]
+    x = prepare(frame, run.spec)
+    ages = pd.to_numeric(frame.get("video_age_hours_at_snapshot1", pd.Series(np.nan, index=frame.index)),
+                         errors="coerce").to_numpy(dtype=float)
+    tol = float(run.config.get("model", {}).get("confidence_tolerance", 0.5))
+    targets: dict[str, Any] = {}
+    for target in run.targets:
+        if target.column not in frame.columns:
+            continue
+        y_all = frame[target.column].to_numpy(dtype=float)
+        rows = np.flatnonzero((frame[target.mask].to_numpy() == 1) & np.isfinite(y_all))
+        if len(rows) == 0:
+            targets[target.name] = {"metric": target.metric, "horizon_days": target.horizon, SPLIT_NAME: None}
+            continue
+        pred = predictor.predict(run.model(target), x.iloc[rows], run.spec, run.calibration[target.name])
+        sub = frame.iloc[rows]
+        base = {name: baselines.predict(name, sub, params) for name, params in run.baselines[target.name].items()}
+        score = metrics.score(y_all[rows], pred.mean, pred.low, pred.high, pred.confidence, ages[rows], base, tol)
+        targets[target.name] = {"metric": target.metric, "horizon_days": target.horizon, SPLIT_NAME: score}
+    return {"run_id": run.run_id, "dataset": str(ds.path), "dataset_content_hash": str(ds.meta.get("content_hash", "")),
+            "since": since, "targets": targets}
+
+
+JSON_KEYS = ("mae", "rmse", "spearman", "n", "baseline_mae", "baseline_median_mae", "coverage80")
+
+
+def as_json(result: dict[str, Any]) -> dict[str, Any]:
+    """``metrics[metric][horizon] = {mae, rmse, spearman, n, baseline_mae, coverage80, ...}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for scores in result["targets"].values():
+        s = scores.get(SPLIT_NAME) or {"n": 0}
+        entry = {k: s.get(k) for k in JSON_KEYS}
+        entry["n"] = int(s.get("n") or 0)
+        entry["by_age"] = {k: {"n": v["n"], "mae": v["mae"]} for k, v in (s.get("by_age") or {}).items()}
+        out.setdefault(scores["metric"], {})[f"{scores['horizon_days']}d"] = entry
+    return {"run_id": result["run_id"], "dataset_content_hash": result["dataset_content_hash"],
+            "since": result["since"], "metrics": out}
