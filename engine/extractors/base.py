@@ -125,6 +125,9 @@ class Module:
     summary_keys: ClassVar[tuple[str, ...]] = ()
     #: whether the module is in the default ``extract.modules`` list
     default_enabled: ClassVar[bool] = True
+    #: whether the module runs batched work on ``inputs.device`` (makes the runner resolve
+    #: CUDA, which imports torch)
+    uses_device: ClassVar[bool] = False
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
         self.params: dict[str, Any] = {**self.defaults, **(params or {})}

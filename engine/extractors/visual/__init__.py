@@ -1,0 +1,1 @@
+"""Visual feature modules: one concept per module, all fed by the single decoding pass."""
