@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.commands import COMMANDS
+from engine.backends import BackendUnavailable
 from engine.config import ConfigError, Settings, load_settings, with_workspace
 
 EXIT_OK = 0
@@ -91,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return int(console_cmd.open_console(ctx, None))
         return int(args.handler(args, ctx))
+    except BackendUnavailable as exc:
+        print(f"vidops: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as exc:
         print(f"vidops: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -149,9 +149,9 @@ def build_section(cls: type, data: dict[str, Any], source: str, prefix: str) -> 
                     raise ConfigError(source, key, f"must be <= {hi}, got {v!r}")
         kwargs[name] = coerced
     obj = cls(**kwargs)
-    validate = getattr(obj, "validate", None)
-    if validate is not None:
-        problem = validate()
+    check = getattr(obj, "check_settings", None)  # optional cross-field check hook
+    if check is not None:
+        problem = check()
         if problem:
             raise ConfigError(source, prefix, problem)
     return obj

@@ -6,7 +6,10 @@ Each module defines ``register(subparsers)``, which adds its parser and sets
 
 COMMANDS: list[str] = [
     "run_cmd",
+    "resume_cmd",
     "status_cmd",
+    "attach_cmd",
+    "control_cmd",
     "dataset_cmd",
     "train_cmd",
     "evaluate_cmd",

@@ -1,0 +1,48 @@
+"""``vidops stop|pause|workers BATCH``: commands to a live supervisor."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from console.cli import EXIT_OK, CliContext, UsageError
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser("stop", help="stop a running batch gracefully (resume later with 'vidops resume')",
+                       description="No new videos start; videos in flight get pool.grace_s to finish, then are "
+                                   "killed and recorded as interrupted.")
+    s.add_argument("batch", metavar="BATCH")
+    s.add_argument("--now", action="store_true", help="kill videos in flight at once")
+    s.set_defaults(handler=run_stop)
+    p = sub.add_parser("pause", help="stop scheduling new videos (in-flight ones finish); 'vidops resume' un-pauses")
+    p.add_argument("batch", metavar="BATCH")
+    p.set_defaults(handler=run_pause)
+    w = sub.add_parser("workers", help="change the number of workers of a running batch")
+    w.add_argument("batch", metavar="BATCH")
+    w.add_argument("n", type=int, metavar="N")
+    w.set_defaults(handler=run_workers)
+
+
+def _send(ctx: CliContext, batch: str, name: str, **args: Any) -> int:
+    from engine import api
+
+    try:
+        reply = api.command(ctx.workspace, batch, name, **args)
+    except (api.BatchNotFound, api.ControlError) as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps(reply, sort_keys=True))
+    return EXIT_OK
+
+
+def run_stop(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _send(ctx, args.batch, "stop", now=args.now)
+
+
+def run_pause(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _send(ctx, args.batch, "pause")
+
+
+def run_workers(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _send(ctx, args.batch, "set_workers", n=args.n)

@@ -1,0 +1,80 @@
+"""``vidops resume BATCH`` and ``vidops retry BATCH``: continue a batch, re-queue failures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from console.cli import EXIT_OK, CliContext, UsageError
+from console.commands.common import run_headless
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("resume", help="continue a stopped or crashed batch (or un-pause a live one)",
+                       description="Replay the batch's event log and re-queue every video not finished, including "
+                                   "those in flight at a crash; attempt counts are kept. On a live, paused batch it "
+                                   "resumes scheduling.")
+    p.add_argument("batch", metavar="BATCH")
+    p.add_argument("--workers", type=int, metavar="N")
+    p.add_argument("--no-ui", action="store_true", help="headless in this terminal (default when not a TTY)")
+    p.add_argument("--json", action="store_true", help="one JSON event per line")
+    p.add_argument("--detach", action="store_true", help="continue as a daemon")
+    p.set_defaults(handler=run_resume)
+
+    r = sub.add_parser("retry", help="re-queue failed videos",
+                       description="Re-queue failed videos of a batch: into its live supervisor if there is one, "
+                                   "otherwise by resuming it (detached unless --no-ui/--json). --all-failed takes "
+                                   "every failure that was not permanent; videos named with --video are retried "
+                                   "whatever their class.")
+    r.add_argument("batch", metavar="BATCH")
+    r.add_argument("--video", action="append", default=[], metavar="KEY", help="video key (repeatable)")
+    r.add_argument("--all-failed", action="store_true", help="every failed video with a non-permanent error")
+    r.add_argument("--include-permanent", action="store_true", help="with --all-failed: permanent failures too")
+    r.add_argument("--no-ui", action="store_true", help="when resuming, run headless in this terminal")
+    r.add_argument("--json", action="store_true", help="when resuming, one JSON event per line")
+    r.set_defaults(handler=run_retry)
+
+
+def run_resume(args: argparse.Namespace, ctx: CliContext) -> int:
+    from engine import api
+
+    try:
+        paths = api.batch_paths(ctx.workspace, args.batch)
+    except api.BatchNotFound as exc:
+        raise UsageError(str(exc)) from None
+    if api.supervisor_alive(paths):
+        reply = api.command(ctx.workspace, args.batch, "resume")
+        print(f"batch {args.batch} is running; scheduling resumed (paused={reply.get('paused')})")
+        return EXIT_OK
+    if args.detach:
+        pid = api.start_detached(paths, workers=args.workers)
+        print(paths.batch_id)
+        print(f"supervisor pid {pid}", file=sys.stderr)
+        return EXIT_OK
+    ui = not (args.no_ui or args.json) and sys.stdout.isatty() and sys.stdin.isatty()
+    if ui:
+        from console.commands.console_cmd import open_console
+
+        api.start_detached(paths, workers=args.workers)
+        return open_console(ctx, paths.batch_id)
+    return run_headless(paths, args.json, workers=args.workers)
+
+
+def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
+    from engine import api
+
+    if not args.video and not args.all_failed:
+        raise UsageError("name videos with --video KEY or use --all-failed")
+    try:
+        paths = api.batch_paths(ctx.workspace, args.batch)
+        if not api.supervisor_alive(paths) and (args.no_ui or args.json):
+            return run_headless(paths, args.json, retry_keys=args.video, retry_all_failed=args.all_failed,
+                                include_permanent=args.include_permanent)
+        reply = api.retry_videos(ctx.workspace, args.batch, args.video, all_failed=args.all_failed,
+                                 include_permanent=args.include_permanent)
+    except (api.BatchNotFound, KeyError, api.ControlError) as exc:
+        raise UsageError(str(exc).strip("'\"")) from None
+    print(json.dumps(reply, sort_keys=True))
+    return EXIT_OK

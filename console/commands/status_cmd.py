@@ -1,0 +1,80 @@
+"""``vidops status [BATCH]`` and ``vidops list``: where batches stand."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from typing import Any
+
+from console.cli import EXIT_OK, CliContext, UsageError
+from console.commands.common import batch_or_latest
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("status", help="show a batch's state, counts, alerts and statistics",
+                       description="Status of BATCH (default: the newest batch) from its event log.")
+    p.add_argument("batch", nargs="?", metavar="BATCH")
+    p.add_argument("--json", action="store_true", help="machine-readable JSON")
+    p.set_defaults(handler=run_status)
+    ls = sub.add_parser("list", help="list the batches in the workspace")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=run_list)
+
+
+def _ago(ts: float | None) -> str:
+    if not ts:
+        return "-"
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
+    from engine import api
+
+    batch_id = batch_or_latest(ctx, args.batch)
+    try:
+        doc = api.batch_status(ctx.workspace, batch_id)
+    except api.BatchNotFound as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(doc, indent=2, sort_keys=True, default=str))
+        return EXIT_OK
+    c = doc["counts"]
+    print(f"batch     {doc['batch_id']}  ({doc['state']}{', supervisor pid ' + str(doc['supervisor_pid']) if doc['supervisor_pid'] else ''})")
+    print(f"videos    {c['total']} total: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed, "
+          f"{c['running']} running, {c['queued']} queued")
+    eta = f", ETA {doc['eta_s']:.0f} s" if doc.get("eta_s") else ""
+    print(f"rate      {doc['throughput_per_min']} videos/min{eta}; elapsed {doc['elapsed_s']} s")
+    pv = doc["stats"]["per_video_time"]
+    if pv.get("n"):
+        print(f"per video mean {pv['mean_s']} s, p50 {pv['p50_s']} s, p95 {pv['p95_s']} s")
+    for w in doc.get("workers", []):
+        print(f"worker {w['worker']} pid {w['pid']}: {w['state']} {w.get('video') or ''} {w.get('stage') or ''}")
+    if doc["stats"]["components"]:
+        comps = ", ".join(f"{k} {v.get('done', 0)}/{sum(v.values())}" for k, v in doc["stats"]["components"].items())
+        print(f"components {comps}")
+    for f in doc["failed"][:20]:
+        print(f"FAILED {f['key']}: {f['error_class']}: {f['message']} (attempts {f['attempts']})")
+    if len(doc["failed"]) > 20:
+        print(f"... and {len(doc['failed']) - 20} more failures (vidops status --json)")
+    for a in doc["alerts"][-10:]:
+        print(f"ALERT {_ago(a.get('ts'))} [{a.get('severity')}] {a.get('kind')}: {a.get('message')}")
+    return EXIT_OK
+
+
+def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from engine import api
+
+    rows = api.list_batch_summaries(ctx.workspace)
+    if args.json:
+        print(json.dumps(rows, indent=2, sort_keys=True))
+        return EXIT_OK
+    if not rows:
+        print(f"no batches in {ctx.workspace}")
+        return EXIT_OK
+    print(f"{'BATCH':<28} {'STATE':<12} {'TOTAL':>6} {'DONE':>6} {'SKIP':>6} {'FAIL':>6}  UPDATED")
+    for r in rows:
+        c = r["counts"]
+        print(f"{r['batch_id']:<28} {r['state']:<12} {c.get('total', 0):>6} {c.get('done', 0):>6} "
+              f"{c.get('skipped', 0):>6} {c.get('failed', 0):>6}  {_ago(r['updated_at'])}")
+    return EXIT_OK

@@ -1,0 +1,221 @@
+"""The public engine API: the one surface the CLI, the console and scripts use.
+
+Start or resume a batch (in the foreground or detached), follow its events from an offset,
+read its progress and status, and send commands to its live supervisor. Nothing here imports
+a UI library.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from engine.atomic import atomic_write_json  # noqa: F401 - re-exported for clients writing job files
+from engine.batch import (
+    BatchLocked,
+    BatchNotFound,
+    BatchPaths,
+    batch_paths,
+    create_batch,
+    list_batches,
+    read_lock_pid,
+    supervisor_alive,
+)
+from engine.batch_input import ListFileError, read_list
+from engine.config import Settings
+from engine.control import ControlError, send_command
+from engine.events import follow, read_events
+from engine.pipeline import settings_hash
+from engine.state import BatchState, replay
+from engine.supervisor import Supervisor
+
+Listener = Callable[[dict[str, Any]], None]
+
+__all__ = [
+    "BatchLocked", "BatchNotFound", "BatchPaths", "ControlError", "ListFileError", "batch_status",
+    "command", "follow_events", "latest_batch", "list_batch_summaries", "prepare_batch", "read_events_from",
+    "read_progress", "resume_batch", "retry_videos", "run_foreground", "start_detached", "stop_batch",
+]
+
+
+def prepare_batch(workspace: str | os.PathLike[str], settings: Settings, list_path: str,
+                  batch_id: str | None = None) -> BatchPaths:
+    """Validate the list file and create the batch directory (raises ListFileError)."""
+    rows = read_list(list_path)
+    if not rows:
+        raise ListFileError(f"{list_path}: the list has no videos")
+    ws = Path(workspace).resolve()
+    from engine.config import with_workspace
+
+    frozen = with_workspace(settings, str(ws))
+    return create_batch(ws, frozen, rows, list_path, settings_hash(frozen), batch_id)
+
+
+def run_foreground(paths: BatchPaths, listeners: list[Listener] | None = None, *, workers: int | None = None,
+                   retry_keys: list[str] | None = None, retry_all_failed: bool = False,
+                   include_permanent: bool = False) -> int:
+    """Run (or resume) the batch's supervisor in this process; returns the exit code."""
+    sup = Supervisor(paths, listeners=listeners, workers=workers, retry_keys=retry_keys,
+                     retry_all_failed=retry_all_failed, include_permanent=include_permanent)
+    return sup.run()
+
+
+def start_detached(paths: BatchPaths, *, workers: int | None = None, retry_keys: list[str] | None = None,
+                   retry_all_failed: bool = False, include_permanent: bool = False,
+                   wait_s: float = 30.0) -> int:
+    """Start the supervisor as a daemon (new session, output to supervisor.log); returns its pid."""
+    if supervisor_alive(paths):
+        raise BatchLocked(f"batch {paths.batch_id} is already run by supervisor pid {read_lock_pid(paths)}")
+    cmd = [sys.executable, "-m", "engine.daemon", str(paths.root)]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    for key in retry_keys or []:
+        cmd += ["--retry", key]
+    if retry_all_failed:
+        cmd.append("--retry-all-failed")
+    if include_permanent:
+        cmd.append("--include-permanent")
+    with open(paths.supervisor_log, "ab") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                start_new_session=True, close_fds=True)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if paths.control_addr.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    if proc.poll() not in (None, 0):
+        raise RuntimeError(f"the supervisor of batch {paths.batch_id} exited with code {proc.returncode}; "
+                           f"see {paths.supervisor_log}")
+    return proc.pid
+
+
+def resume_batch(workspace: str | os.PathLike[str], batch_id: str, *, detach: bool = False,
+                 listeners: list[Listener] | None = None, **kwargs: Any) -> int:
+    """Continue a stopped or crashed batch: everything not finished is re-queued."""
+    paths = batch_paths(workspace, batch_id)
+    if detach:
+        return start_detached(paths, **kwargs) and 0
+    return run_foreground(paths, listeners, **kwargs)
+
+
+def retry_videos(workspace: str | os.PathLike[str], batch_id: str, keys: list[str], *, all_failed: bool = False,
+                 include_permanent: bool = False, detach: bool = True) -> dict[str, Any]:
+    """Re-queue failed videos: into the live supervisor, else by resuming the batch."""
+    paths = batch_paths(workspace, batch_id)
+    if supervisor_alive(paths):
+        return send_command(paths, "retry", keys=keys, all_failed=all_failed, include_permanent=include_permanent)
+    state = replay(paths.state)
+    unknown = [k for k in keys if k not in state.videos]
+    if unknown:
+        raise KeyError(f"no video {unknown[0]!r} in batch {batch_id}")
+    if detach:
+        pid = start_detached(paths, retry_keys=keys, retry_all_failed=all_failed, include_permanent=include_permanent)
+        return {"ok": True, "resumed": True, "pid": pid}
+    code = run_foreground(paths, retry_keys=keys, retry_all_failed=all_failed, include_permanent=include_permanent)
+    return {"ok": True, "resumed": True, "exit_code": code}
+
+
+def command(workspace: str | os.PathLike[str], batch_id: str, name: str, **args: Any) -> dict[str, Any]:
+    """Send a control command (status, pause, resume, stop, retry, set_workers)."""
+    return send_command(batch_paths(workspace, batch_id), name, **args)
+
+
+def stop_batch(workspace: str | os.PathLike[str], batch_id: str, now: bool = False) -> dict[str, Any]:
+    return command(workspace, batch_id, "stop", now=now)
+
+
+def load_state(workspace: str | os.PathLike[str], batch_id: str) -> BatchState:
+    return replay(batch_paths(workspace, batch_id).state)
+
+
+def batch_status(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, Any]:
+    """Status from the event log (the source of truth) plus liveness of the supervisor."""
+    from engine.progress import build_progress
+
+    paths = batch_paths(workspace, batch_id)
+    state = replay(paths.state)
+    alive = supervisor_alive(paths)
+    live = read_progress(workspace, batch_id) if alive else None
+    doc = build_progress(state, (live or {}).get("workers", []))
+    if alive:
+        doc["state"] = "paused" if (live or {}).get("paused") else ("stopping" if (live or {}).get("stopping") else "running")
+    elif state.state in ("running", "paused", "unknown"):
+        doc["state"] = "interrupted" if state.events_seen else "created"
+    doc["supervisor_pid"] = read_lock_pid(paths) if alive else None
+    doc["batch_dir"] = str(paths.root)
+    doc["failed"] = [{"key": v.key, "error_class": v.error_class, "message": v.error_message, "attempts": v.attempts,
+                      "transient": v.transient} for v in state.failed()][:1000]
+    return doc
+
+
+def read_progress(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, Any] | None:
+    import json
+
+    try:
+        data: dict[str, Any] = json.loads(batch_paths(workspace, batch_id).progress.read_text())
+        return data
+    except (OSError, ValueError):
+        return None
+
+
+def list_batch_summaries(workspace: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """One line per batch: id, state, counts (from progress.json; cheap for many batches)."""
+    out = []
+    for paths in list_batches(workspace):
+        alive = supervisor_alive(paths)
+        prog = read_progress(workspace, paths.batch_id) or {}
+        state = prog.get("state", "created")
+        if not alive and state in ("running", "paused"):
+            state = "interrupted"
+        out.append({"batch_id": paths.batch_id, "state": state, "counts": prog.get("counts", {}),
+                    "alive": alive, "updated_at": prog.get("updated_at")})
+    return out
+
+
+def latest_batch(workspace: str | os.PathLike[str]) -> str | None:
+    batches = list_batches(workspace)
+    if not batches:
+        return None
+    return max(batches, key=lambda p: p.config.stat().st_mtime).batch_id
+
+
+def read_events_from(workspace: str | os.PathLike[str], batch_id: str, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Events appended since ``offset`` (no full re-read) and the new offset."""
+    res = read_events(batch_paths(workspace, batch_id).state, offset, max_bytes=8 << 20)
+    return res.events, res.offset
+
+
+def follow_events(workspace: str | os.PathLike[str], batch_id: str, offset: int = 0,
+                  until_done: bool = True) -> Iterator[dict[str, Any]]:
+    """Yield events as they are written; with ``until_done`` stop after the batch ends."""
+    paths = batch_paths(workspace, batch_id)
+    idle_since = time.monotonic()
+    for ev, _ in _follow_with_timeout(paths, offset):
+        if ev is None:
+            if until_done and not supervisor_alive(paths) and time.monotonic() - idle_since > 1.0:
+                return
+            continue
+        idle_since = time.monotonic()
+        yield ev
+        if until_done and ev.get("type") in ("batch_finished", "batch_stopped") and not supervisor_alive(paths):
+            return
+
+
+def _follow_with_timeout(paths: BatchPaths, offset: int) -> Iterator[tuple[dict[str, Any] | None, int]]:
+    while True:
+        res = read_events(paths.state, offset, max_bytes=8 << 20)
+        if res.offset == offset:
+            yield None, offset
+            time.sleep(0.2)
+            continue
+        offset = res.offset
+        for ev in res.events:
+            yield ev, offset
+
+
+_ = follow  # the raw tail is available as engine.events.follow

@@ -1,0 +1,196 @@
+"""Batch list files (CSV, JSON array, JSONL) → normalized, validated video rows.
+
+A list that cannot be parsed at all raises :class:`ListFileError` (exit code 2 before
+anything starts). A bad row (missing/unreadable file, duplicate key, unsafe id) does not stop
+the batch: it becomes a row with ``invalid`` set, recorded as a failed video with error class
+``invalid_input`` and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_ID_LEN = 128
+_KNOWN = ("video_path", "platform_id", "video_id", "channel_id", "published_at")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ListFileError(ValueError):
+    """The list file as a whole is unusable (format, header, required column)."""
+
+
+@dataclass
+class VideoRow:
+    """One normalized input row."""
+
+    row: int  # 1-based data row (CSV: line of the row after the header)
+    video_path: str
+    platform_id: str
+    video_id: str
+    channel_id: str | None = None
+    published_at: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    invalid: str | None = None  # reason when the row cannot run
+
+    @property
+    def key(self) -> str:
+        """Stable, file-name-safe key of the video within a batch."""
+        if check_id(self.platform_id, "platform_id") or check_id(self.video_id, "video_id"):
+            return f"row{self.row}"
+        return f"{self.platform_id}__{self.video_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "key": self.key, "row": self.row, "video_path": self.video_path, "platform_id": self.platform_id,
+            "video_id": self.video_id, "channel_id": self.channel_id, "published_at": self.published_at,
+            "metadata": self.metadata,
+        }
+        if self.invalid:
+            d["invalid"] = self.invalid
+        return d
+
+
+def check_id(value: str, what: str) -> str | None:
+    """Reason why ``value`` is unsafe as a path component, or None."""
+    if not value:
+        return f"{what} is empty"
+    if len(value) > MAX_ID_LEN:
+        return f"{what} is longer than {MAX_ID_LEN} characters"
+    if "/" in value or "\\" in value:
+        return f"{what} {value!r} contains a path separator"
+    if value in (".", "..") or ".." in value:
+        return f"{what} {value!r} contains '..'"
+    if _CONTROL.search(value):
+        return f"{what} {value!r} contains control characters"
+    if value.startswith("."):
+        return f"{what} {value!r} starts with '.'"
+    return None
+
+
+def derive_video_id(path: str) -> str:
+    stem = Path(path).stem or Path(path).name
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "video"
+
+
+def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        sample = fh.read(4096)
+        fh.seek(0)
+        if not sample.strip():
+            raise ListFileError(f"{path}: the list file is empty (expected a header with a 'video_path' column)")
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        if "video_path" not in header:
+            raise ListFileError(f"{path}: no 'video_path' column in the header (found: {', '.join(header) or 'nothing'})")
+        rows = []
+        for rec in reader:
+            # Line number of the record's last line, 1-based including the header line.
+            rows.append((reader.line_num, {k: v for k, v in rec.items() if k is not None}))
+        return rows
+
+
+def _read_json(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ListFileError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise ListFileError(f"{path}: expected a JSON array of objects, got {type(data).__name__}")
+    return [(i + 1, rec) for i, rec in enumerate(data)]
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    rows = []
+    with path.open("r", encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((lineno, json.loads(line)))
+            except ValueError as exc:
+                raise ListFileError(f"{path}: line {lineno}: not valid JSON: {exc}") from None
+    return rows
+
+
+READERS: dict[str, Callable[[Path], list[tuple[int, dict[str, Any]]]]] = {
+    ".csv": _read_csv,
+    ".json": _read_json,
+    ".jsonl": _read_jsonl,
+    ".ndjson": _read_jsonl,
+}
+
+
+def read_list(path: str | os.PathLike[str]) -> list[VideoRow]:
+    """Parse and validate a list file; relative video paths resolve against its directory."""
+    p = Path(path)
+    if not p.is_file():
+        raise ListFileError(f"{p}: list file not found")
+    reader = READERS.get(p.suffix.lower())
+    if reader is None:
+        raise ListFileError(f"{p}: unknown list format {p.suffix!r} (use .csv, .json or .jsonl)")
+    try:
+        records = reader(p)
+    except UnicodeDecodeError as exc:
+        raise ListFileError(f"{p}: not a UTF-8 text file ({exc.reason})") from None
+    if p.suffix.lower() != ".csv" and records and not any(isinstance(r, dict) and "video_path" in r for _, r in records):
+        raise ListFileError(f"{p}: no record has a 'video_path' key")
+    base = p.resolve().parent
+    rows = [normalize(n, rec, base) for n, rec in records]
+    mark_duplicates(rows)
+    return rows
+
+
+def normalize(row_no: int, rec: Any, base: Path) -> VideoRow:
+    if not isinstance(rec, dict):
+        return VideoRow(row_no, "", "", "", invalid=f"row {row_no}: expected an object, got {type(rec).__name__}")
+    raw_path = str(rec.get("video_path") or "").strip()
+    platform_id = str(rec.get("platform_id") or "local").strip()
+    video_id = str(rec.get("video_id") or "").strip() or (derive_video_id(raw_path) if raw_path else "")
+    metadata = {k: v for k, v in rec.items() if k not in _KNOWN}
+    resolved = str((base / raw_path).resolve()) if raw_path and not os.path.isabs(raw_path) else raw_path
+    row = VideoRow(row_no, resolved, platform_id, video_id,
+                   channel_id=(str(rec["channel_id"]) if rec.get("channel_id") not in (None, "") else None),
+                   published_at=(str(rec["published_at"]) if rec.get("published_at") not in (None, "") else None),
+                   metadata=metadata)
+    row.invalid = _row_problem(row_no, raw_path, resolved, platform_id, video_id)
+    return row
+
+
+def _row_problem(row_no: int, raw_path: str, resolved: str, platform_id: str, video_id: str) -> str | None:
+    if not raw_path:
+        return f"row {row_no}: video_path is empty"
+    for value, what in ((platform_id, "platform_id"), (video_id, "video_id")):
+        problem = check_id(value, what)
+        if problem:
+            return f"row {row_no}: {problem}"
+    if not os.path.exists(resolved):
+        return f"row {row_no}: file not found: {resolved}"
+    if not os.path.isfile(resolved):
+        return f"row {row_no}: not a regular file: {resolved}"
+    if not os.access(resolved, os.R_OK):
+        return f"row {row_no}: file not readable (permissions): {resolved}"
+    return None
+
+
+def mark_duplicates(rows: list[VideoRow]) -> None:
+    """A repeated (platform_id, video_id) is invalid after its first occurrence."""
+    first: dict[tuple[str, str], int] = {}
+    for row in rows:
+        ident = (row.platform_id, row.video_id)
+        if not row.video_id:
+            continue
+        if ident in first:
+            row.invalid = row.invalid or (
+                f"row {row.row}: duplicate (platform_id, video_id) {ident!r}, first seen in row {first[ident]}"
+            )
+            # Keep keys unique inside the batch so logs and state do not collide.
+            row.video_id = row.video_id if row.invalid is None else f"{row.video_id}~row{row.row}"
+        else:
+            first[ident] = row.row
