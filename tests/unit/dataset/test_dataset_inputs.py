@@ -1,0 +1,88 @@
+"""Bad input: messages with file and row numbers, counts of everything skipped; readers; trending."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import snap
+
+from engine.dataset.adapters import DatasetInputError, SkipLog, load_snapshots
+from engine.dataset.adapters.base import read_table
+from engine.dataset.builder import BuildInputs, build_dataset
+
+
+def test_bad_rows_are_counted_with_row_numbers(build) -> None:  # type: ignore[no-untyped-def]
+    rows = [snap("a", 0, 100), snap("a", 24, "lots"), snap("a", 48, -5), snap("a", 72, 300, likes=""),
+            {**snap("a", 96, 400), "snapshot_time": "yesterday"}, snap("", 0, 1), snap("#NAME?", 0, 1),
+            {**snap("b", 0, 7), "published_at": "not a date", "dislikes": "x"}]
+    res = build(rows)
+    assert res.meta["skipped_input_rows"] == {
+        "bad_dislikes_set_missing": 1, "bad_published_at_set_missing": 1, "bad_snapshot_time": 1,
+        "invalid_video_id": 2, "negative_views": 1, "non_numeric_likes": 1, "non_numeric_views": 1}
+    report = (Path(res.out) / "report.md").read_text()
+    assert "snaps1.csv:3: views 'lots'" in report and "snaps1.csv:4: views '-5'" in report
+    assert "snaps1.csv:6: time 'yesterday'" in report
+    assert sorted(res.table["video_id"]) == ["a", "b"]
+    assert res.meta["row_counts"]["snapshot_rows_valid"] == 2
+    assert res.meta["row_counts"]["snapshot_rows_read"] == 8
+
+
+def test_missing_columns_and_unknown_format(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    p = tmp_path / "s.csv"
+    pd.DataFrame([{"video_id": "a", "views": 1}]).to_csv(p, index=False)
+    with pytest.raises(DatasetInputError, match=r"s\.csv: missing required column\(s\) snapshot_time, likes, comments"):
+        load_snapshots(str(p), "generic", settings.dataset, SkipLog())
+    with pytest.raises(DatasetInputError, match="unknown snapshot format 'nope'.*generic, trending"):
+        load_snapshots(str(p), "nope", settings.dataset, SkipLog())
+    with pytest.raises(DatasetInputError, match="unknown file type"):
+        read_table(tmp_path / "s.xlsx")
+    with pytest.raises(DatasetInputError, match="file not found"):
+        read_table(tmp_path / "missing.csv")
+
+
+def test_readers_agree(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    rows = [snap("a", 0, 100), snap("a", 168, 150)]
+    df = pd.DataFrame(rows).astype(str)
+    df.to_csv(tmp_path / "s.csv", index=False)
+    with gzip.open(tmp_path / "s.csv.gz", "wt") as fh:
+        df.to_csv(fh, index=False)
+    df.to_parquet(tmp_path / "s.parquet")
+    (tmp_path / "s.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    hashes = set()
+    for name in ("s.csv", "s.csv.gz", "s.parquet", "s.jsonl"):
+        res = build_dataset(settings, BuildInputs(str(tmp_path / name), str(tmp_path / f"o_{name}"), "generic",
+                                                  required_horizons=[]))
+        hashes.add(res.meta["content_hash"])
+    assert len(hashes) == 1
+    (tmp_path / "bad.jsonl").write_text('{"video_id": "a"}\nnot json\n')
+    with pytest.raises(DatasetInputError, match=r"bad\.jsonl:2: not valid JSON"):
+        read_table(tmp_path / "bad.jsonl")
+
+
+TRENDING_HEADER = "video_id,trending_date,channel_title,category_id,publish_time,views,likes,dislikes,comment_count,comments_disabled,ratings_disabled\n"
+
+
+def test_trending_adapter(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    lines = [
+        "abcdefghijk,17.14.11,Chan A,22,2017-11-13T17:13:01.000Z,100,10,1,5,False,False",
+        "abcdefghijk,17.21.11,Chan A,22,2017-11-13T17:13:01.000Z,300,20,2,4,False,False",
+        "#NAME?,17.14.11,Chan B,22,2017-11-13T17:13:01.000Z,1,1,1,1,FALSE,FALSE",
+        "-bcdefghijk,17.30.11,Chan B,22,2017-11-13T17:13:01.000Z,5,1,,1,TRUE,FALSE",
+    ]
+    p = tmp_path / "t.csv"
+    p.write_text(TRENDING_HEADER + "\n".join(lines) + "\n")
+    skips = SkipLog()
+    df = load_snapshots(str(p), "trending", settings.dataset, skips)
+    assert skips.counts == {"invalid_video_id": 1} and skips.examples["invalid_video_id"] == [f"{p}:4: video_id '#NAME?'"]
+    assert str(df["snapshot_time"].iloc[0]) == "2017-11-14 14:00:00+00:00"
+    assert list(df["comments"]) == [5.0, 4.0, 1.0]
+    res = build_dataset(settings, BuildInputs(str(p), str(tmp_path / "o"), "trending", required_horizons=[7]))
+    row = res.table.iloc[0]
+    assert row["video_id"] == "abcdefghijk" and row["target_comments_7d"] == 0.0
+    assert row["video_age_hours_at_snapshot1"] == pytest.approx(20 + 46 / 60 + 59 / 3600)
+    assert row["channel_key"].startswith("title:")
+    assert res.meta["negative_deltas"]["comments_7d"] == 1
