@@ -1,0 +1,74 @@
+"""``vidops dataset build`` end to end: files, job event log, progress lines, usage errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from console.cli import CliContext, UsageError
+from console.commands import dataset_cmd
+from engine.config import load_settings
+from engine.events import iter_events
+
+
+def _run(argv: list[str], workspace: Path) -> int:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    dataset_cmd.register(sub)
+    args = parser.parse_args(argv)
+    return int(args.handler(args, CliContext(workspace, None, load_settings())))
+
+
+def _snapshots(path: Path) -> Path:
+    rows = []
+    for v, base in (("a", 100), ("b", 50)):
+        for day in (0, 7, 14, 21):
+            rows.append({"video_id": v, "snapshot_time": f"2024-01-{1 + day:02d}T00:00:00Z",
+                         "views": base * (day + 1), "likes": day, "comments": day, "channel_id": "UC1"})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_build_writes_outputs_and_events(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snaps = _snapshots(tmp_path / "s.csv")
+    out = tmp_path / "out"
+    rc = _run(["dataset", "build", "--snapshots", str(snaps), "--out", str(out), "--csv",
+               "--required-horizons", "14,21"], tmp_path / "ws")
+    assert rc == 0
+    for name in ("dataset.parquet", "dataset.csv", "dataset_meta.json", "report.md"):
+        assert (out / name).is_file(), name
+    meta = json.loads((out / "dataset_meta.json").read_text())
+    assert meta["row_counts"]["rows_written"] == 2 and meta["required_horizons_days"] == [14, 21]
+    assert meta["coverage"]["views"] == {"7d": 2, "14d": 2, "21d": 2}
+    assert meta["extractor_config_hash"] is None and meta["inputs"]["snapshots"]["sha256"]
+    table = pd.read_parquet(out / "dataset.parquet")
+    assert list(table.columns) == [c["name"] for c in meta["columns"]]
+    assert set(table["channel_key"]) == {"UC1"}
+    (job,) = (tmp_path / "ws" / "jobs").iterdir()
+    assert job.name.startswith("dataset-")
+    types = [e["type"] for e in iter_events(job / "events.jsonl")]
+    assert types[0] == "dataset_started" and types[-1] == "dataset_finished" and "dataset_progress" in types
+    err = capsys.readouterr().err
+    assert "dataset: features" in err and "2 rows in" in err
+
+
+def test_usage_errors_and_failed_event(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown --format"):
+        _run(["dataset", "build", "--snapshots", "x.csv", "--format", "xlsx", "--out", str(tmp_path)], tmp_path)
+    with pytest.raises(UsageError, match="--required-horizons"):
+        _run(["dataset", "build", "--snapshots", "x.csv", "--required-horizons", "7,x", "--out", str(tmp_path)],
+             tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("video_id,views\na,1\n")
+    with pytest.raises(UsageError, match="missing required column"):
+        _run(["dataset", "build", "--snapshots", str(bad), "--out", str(tmp_path / "o")], tmp_path / "ws")
+    (job,) = (tmp_path / "ws" / "jobs").iterdir()
+    events = list(iter_events(job / "events.jsonl"))
+    assert events[-1]["type"] == "dataset_failed" and "bad.csv" in events[-1]["message"]
+    with pytest.raises(UsageError, match="not among horizons_days"):
+        _run(["dataset", "build", "--snapshots", str(_snapshots(tmp_path / "s.csv")), "--required-horizons", "30",
+              "--out", str(tmp_path / "o2")], tmp_path / "ws2")
