@@ -25,7 +25,14 @@ import cv2
 import numpy as np
 from scipy.ndimage import median_filter, percentile_filter
 
-from engine.extractors.base import ArraySpec, FrameBatch, FrameSpec, Module, ModuleResult, Requirements
+from engine.extractors.base import (
+    ArraySpec,
+    FrameBatch,
+    FrameSpec,
+    Module,
+    ModuleResult,
+    Requirements,
+)
 
 
 def _hist(img: np.ndarray) -> np.ndarray:
