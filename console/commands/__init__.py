@@ -10,6 +10,8 @@ COMMANDS: list[str] = [
     "status_cmd",
     "attach_cmd",
     "control_cmd",
+    "extract_cmd",
+    "validate_cmd",
     "dataset_cmd",
     "train_cmd",
     "evaluate_cmd",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from engine.extractors.base import ModuleResult
@@ -30,7 +32,9 @@ def per_shot_mean(values: np.ndarray, shot_ids: np.ndarray, n_shots: int) -> np.
     for s in range(n_shots):
         m = shot_ids == s
         if m.any():
-            out[s] = np.nanmean(v[m], axis=0) if np.isfinite(v[m]).any() else np.nan
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+                out[s] = np.nanmean(v[m], axis=0)
     return out.astype(np.float32)
 
 

@@ -3,7 +3,8 @@
 Text-like regions (OpenCV, luma at ``width`` px): morphological gradient -> Otsu threshold ->
 horizontal closing that joins characters into lines -> connected components kept when they
 are wider than tall (aspect >= 1.5), 6..25 % of the frame height high, at least 45 % filled
-with edge pixels and with enough edge transitions per width. ``text_area`` = fraction of the frame covered by
+with edge pixels and with enough edge transitions per width; a frame more than half covered is treated as
+texture (no text). ``text_area`` = fraction of the frame covered by
 those boxes (0..1); a frame "has text" when text_area >= ``min_area``; ``segments`` are runs
 of such frames as [first, last] frame index. OCR fields are absent on purpose.
 """
@@ -75,7 +76,10 @@ class TextScoring(Module):
             mask = np.zeros(g.shape, bool)
             for x, y, w, h in boxes:
                 mask[y:y + h, x:x + w] = True
-            self._area.append(float(mask.mean()))
+            area = float(mask.mean())
+            if area > 0.5:  # half the frame "text": a regular texture, not captions
+                area, boxes = 0.0, []
+            self._area.append(area)
             self._n.append(len(boxes))
             self._idx.append(int(i))
 
