@@ -24,9 +24,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import signal
+
+from engine.extractors.audio.decode import cached_audio
+from engine.extractors.base import (
+    ArraySpec,
+    Module,
+    ModuleInputs,
+    ModuleResult,
+    Requirements,
+    SkipModule,
+)
 
 FLOOR_LUFS = -120.0  # stored instead of -inf for silent windows in the series
 ABS_GATE_LUFS = -70.0
@@ -232,3 +243,83 @@ def measure(samples: np.ndarray, sample_rate: int, channel_names: Sequence[str],
         momentary_lufs=series(m_pow),
         short_term_lufs=series(s_pow),
     )
+
+
+# --- pipeline module --------------------------------------------------------------------
+
+
+def _undefined_reasons(r: Loudness) -> dict[str, str]:
+    reasons: dict[str, str] = {}
+    if r.duration_s < MOMENTARY_S:
+        for key in ("integrated_lufs", "max_momentary_lufs"):
+            reasons[key] = "shorter than the 400 ms momentary window"
+    elif r.silent:
+        reasons["integrated_lufs"] = "silent: no 400 ms block above -70 LUFS"
+    if r.duration_s < SHORT_TERM_S:
+        for key in ("loudness_range_lu", "max_short_term_lufs"):
+            reasons[key] = "shorter than the 3 s short-term window"
+    elif r.loudness_range_lu is None:
+        reasons["loudness_range_lu"] = "silent: no 3 s window above -70 LUFS"
+    if r.true_peak_dbtp is None:
+        reasons["true_peak_dbtp"] = "digital silence"
+    for key in ("max_momentary_lufs", "max_short_term_lufs"):
+        if getattr(r, key) is None and key not in reasons:
+            reasons[key] = "digital silence"
+    return reasons
+
+
+def _round(v: float | None, nd: int = 3) -> float | None:
+    return None if v is None else round(float(v), nd)
+
+
+class LoudnessModule(Module):
+    """EBU R128 loudness of the first audio stream (see module docstring)."""
+
+    name = "loudness"
+    version = "1"
+    defaults: ClassVar[dict[str, Any]] = {"true_peak": True}
+    outputs: ClassVar[dict[str, ArraySpec]] = {
+        "momentary_lufs": ArraySpec("float32", ("m",), doc="400 ms loudness every 0.1 s, LUFS, floored at -120"),
+        "momentary_times_s": ArraySpec("float64", ("m",), doc="centre of each 400 ms window, s"),
+        "short_term_lufs": ArraySpec("float32", ("s",), doc="3 s loudness every 0.1 s, LUFS, floored at -120"),
+        "short_term_times_s": ArraySpec("float64", ("s",), doc="centre of each 3 s window, s"),
+    }
+    summary_keys = ("integrated_lufs", "loudness_range_lu", "max_momentary_lufs", "max_short_term_lufs",
+                    "true_peak_dbtp", "silent", "channels", "sample_rate", "momentary_hop_s")
+
+    def requirements(self) -> Requirements:
+        return Requirements(frames=None, audio=True)
+
+    def finish(self) -> ModuleResult:
+        inputs: ModuleInputs = self.inputs
+        audio = cached_audio(inputs.info.path, inputs.cache)
+        if audio is None:
+            raise SkipModule("video has no audio stream")
+        r = measure(audio.samples, audio.sample_rate, audio.channel_names,
+                    with_true_peak=bool(self.params["true_peak"]))
+        arrays = {
+            "momentary_lufs": r.momentary_lufs,
+            "momentary_times_s": np.arange(r.momentary_lufs.size) * SERIES_HOP_S + MOMENTARY_S / 2,
+            "short_term_lufs": r.short_term_lufs,
+            "short_term_times_s": np.arange(r.short_term_lufs.size) * SERIES_HOP_S + SHORT_TERM_S / 2,
+        }
+        summary: dict[str, Any] = {
+            "integrated_lufs": _round(r.integrated_lufs),
+            "loudness_range_lu": _round(r.loudness_range_lu),
+            "max_momentary_lufs": _round(r.max_momentary_lufs),
+            "max_short_term_lufs": _round(r.max_short_term_lufs),
+            "true_peak_dbtp": _round(r.true_peak_dbtp) if self.params["true_peak"] else None,
+            "sample_peak_dbfs": _round(r.sample_peak_dbfs),
+            "silent": r.silent,
+            "undefined": _undefined_reasons(r),
+            "channels": r.channels,
+            "channel_names": list(audio.channel_names),
+            "channel_weights": [float(w) for w in channel_weights(audio.channel_names)],
+            "sample_rate": r.sample_rate,
+            "codec": audio.codec,
+            "duration_s": round(r.duration_s, 4),
+            "momentary_hop_s": SERIES_HOP_S,
+            "short_term_hop_s": SERIES_HOP_S,
+            "series_floor_lufs": FLOOR_LUFS,
+        }
+        return ModuleResult(arrays=arrays, summary=summary)

@@ -26,12 +26,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks
 
-from engine.extractors.audio.spectral import Spectrogram
+from engine.extractors.audio.decode import cached_mono
+from engine.extractors.audio.spectral import ANALYSIS_SR, Spectrogram, cached_spectrogram
+from engine.extractors.base import (
+    ArraySpec,
+    Module,
+    ModuleInputs,
+    ModuleResult,
+    Requirements,
+    SkipModule,
+)
 
 MIN_DURATION_S = 3.0
 BPM_RANGE = (40.0, 240.0)
@@ -200,3 +210,50 @@ def estimate(spec: Spectrogram, duration_s: float) -> Tempo:
         candidates_bpm=bpms.astype(np.float32), candidates_score=scores.astype(np.float32),
         candidates_comb=comb_arr.astype(np.float32), beat_times_s=beats, onset_strength=o, fps=fps,
     )
+
+
+# --- pipeline module --------------------------------------------------------------------
+
+
+class TempoModule(Module):
+    """Global tempo, candidates and beats of the first audio stream (see module docstring)."""
+
+    name = "tempo"
+    version = "1"
+    defaults: ClassVar[dict[str, Any]] = {}
+    outputs: ClassVar[dict[str, ArraySpec]] = {
+        "beat_times_s": ArraySpec("float64", ("b",), doc="beat times, s"),
+        "candidates_bpm": ArraySpec("float32", ("k",), doc="tempo candidates, chosen first, BPM"),
+        "candidates_score": ArraySpec("float32", ("k",), doc="pulse-train fit x tempo prior"),
+        "candidates_comb": ArraySpec("float32", ("k",), doc="pulse-train fit alone (evidence)"),
+        "onset_strength": ArraySpec("float32", ("f",), doc="log-mel flux at onset_fps"),
+    }
+    summary_keys = ("bpm", "confidence", "n_beats", "reason")
+
+    def requirements(self) -> Requirements:
+        return Requirements(frames=None, audio=True)
+
+    def finish(self) -> ModuleResult:
+        inputs: ModuleInputs = self.inputs
+        mono = cached_mono(inputs.info.path, inputs.cache, ANALYSIS_SR)
+        if mono is None:
+            raise SkipModule("video has no audio stream")
+        y, sr = mono
+        spec = cached_spectrogram(inputs.info.path, y, inputs.cache)
+        t = estimate(spec, y.size / sr)
+        summary: dict[str, Any] = {
+            "bpm": None if t.bpm is None else round(t.bpm, 2),
+            "confidence": round(t.confidence, 3),
+            "n_beats": int(t.beat_times_s.size),
+            "reason": t.reason,
+            "candidates": [[round(float(b), 2), round(float(s), 4)]
+                           for b, s in zip(t.candidates_bpm[:6], t.candidates_score[:6], strict=True)],
+            "onset_fps": round(t.fps, 4),
+            "analysis_sample_rate": sr,
+        }
+        arrays = {
+            "beat_times_s": t.beat_times_s.astype(np.float64),
+            "candidates_bpm": t.candidates_bpm, "candidates_score": t.candidates_score,
+            "candidates_comb": t.candidates_comb, "onset_strength": t.onset_strength.astype(np.float32),
+        }
+        return ModuleResult(arrays=arrays, summary=summary)
