@@ -68,7 +68,7 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
     opener = gzip.open if path.name.endswith(".gz") else open
     records: list[dict[str, object]] = []
     lines: list[int] = []
-    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

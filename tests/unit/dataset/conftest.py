@@ -1,4 +1,4 @@
-"""Helpers for the dataset-builder tests: small generated snapshot tables."""
+"""Fixtures for the dataset-builder tests: build a dataset from generated rows."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def snap(video: str, hours: float, views: Any, likes: Any = 10, comments: Any = 
            "published_at": extra.pop("published_at", "2023-12-31T12:00:00Z")}
     row.update(extra)
     return row
+
+
+@pytest.fixture(name="snap")
+def snap_fixture() -> Callable[..., dict[str, Any]]:
+    """The :func:`snap` row generator (test modules cannot import conftest under importlib mode)."""
+    return snap
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import snap
 
 from engine.dataset.adapters import DatasetInputError, SkipLog, load_snapshots
 from engine.dataset.adapters.base import read_table
 from engine.dataset.builder import BuildInputs, build_dataset
 
 
-def test_bad_rows_are_counted_with_row_numbers(build) -> None:  # type: ignore[no-untyped-def]
+def test_bad_rows_are_counted_with_row_numbers(build, snap) -> None:
     rows = [snap("a", 0, 100), snap("a", 24, "lots"), snap("a", 48, -5), snap("a", 72, 300, likes=""),
             {**snap("a", 96, 400), "snapshot_time": "yesterday"}, snap("", 0, 1), snap("#NAME?", 0, 1),
             {**snap("b", 0, 7), "published_at": "not a date", "dislikes": "x"}]
@@ -31,7 +30,7 @@ def test_bad_rows_are_counted_with_row_numbers(build) -> None:  # type: ignore[n
     assert res.meta["row_counts"]["snapshot_rows_read"] == 8
 
 
-def test_missing_columns_and_unknown_format(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_missing_columns_and_unknown_format(tmp_path: Path, settings) -> None:
     p = tmp_path / "s.csv"
     pd.DataFrame([{"video_id": "a", "views": 1}]).to_csv(p, index=False)
     with pytest.raises(DatasetInputError, match=r"s\.csv: missing required column\(s\) snapshot_time, likes, comments"):
@@ -44,7 +43,7 @@ def test_missing_columns_and_unknown_format(tmp_path: Path, settings) -> None:  
         read_table(tmp_path / "missing.csv")
 
 
-def test_readers_agree(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_readers_agree(tmp_path: Path, settings, snap) -> None:
     rows = [snap("a", 0, 100), snap("a", 168, 150)]
     df = pd.DataFrame(rows).astype(str)
     df.to_csv(tmp_path / "s.csv", index=False)
@@ -66,7 +65,7 @@ def test_readers_agree(tmp_path: Path, settings) -> None:  # type: ignore[no-unt
 TRENDING_HEADER = "video_id,trending_date,channel_title,category_id,publish_time,views,likes,dislikes,comment_count,comments_disabled,ratings_disabled\n"
 
 
-def test_trending_adapter(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_trending_adapter(tmp_path: Path, settings) -> None:
     lines = [
         "abcdefghijk,17.14.11,Chan A,22,2017-11-13T17:13:01.000Z,100,10,1,5,False,False",
         "abcdefghijk,17.21.11,Chan A,22,2017-11-13T17:13:01.000Z,300,20,2,4,False,False",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import snap
 
 from engine.dataset.features import CHANNEL_HISTORY_COLUMNS
 
 D = 24.0
 
 
-def _rows() -> list[dict]:  # type: ignore[type-arg]
+def _rows(snap) -> list[dict]:
     rng = np.random.default_rng(7)
     rows = []
     for i in range(12):
@@ -24,12 +23,12 @@ def _rows() -> list[dict]:  # type: ignore[type-arg]
     return rows
 
 
-def _features(res) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _features(res) -> pd.DataFrame:
     return res.table.set_index("video_id")[res.meta["feature_columns"]]
 
 
-def test_later_snapshots_change_no_feature(build) -> None:  # type: ignore[no-untyped-def]
-    rows = _rows()
+def test_later_snapshots_change_no_feature(build, snap) -> None:
+    rows = _rows(snap)
     base = build(rows)
     first: dict[str, str] = {}
     for r in sorted(rows, key=lambda r: r["snapshot_time"]):
@@ -43,8 +42,8 @@ def test_later_snapshots_change_no_feature(build) -> None:  # type: ignore[no-un
         assert base.meta["content_hash"] != other.meta["content_hash"]  # its targets did change
 
 
-def test_other_videos_after_snapshot1_do_not_change_history(build) -> None:  # type: ignore[no-untyped-def]
-    rows = _rows()
+def test_other_videos_after_snapshot1_do_not_change_history(build, snap) -> None:
+    rows = _rows(snap)
     base = build(rows)
     t1 = base.table.set_index("video_id")["snapshot1_time"]
     target = "v04"
@@ -64,7 +63,7 @@ def test_other_videos_after_snapshot1_do_not_change_history(build) -> None:  # t
     assert base.table.set_index("video_id").loc[target, "ch_hist_videos"] >= 0
 
 
-def test_history_counts_only_strictly_earlier(build) -> None:  # type: ignore[no-untyped-def]
+def test_history_counts_only_strictly_earlier(build, snap) -> None:
     rows = [snap("a", 0, 10), snap("b", 0, 20), snap("c", D, 30), snap("c", 2 * D, 90), snap("d", 3 * D, 1)]
     t = build(rows).table.set_index("video_id")
     assert t.loc["a", "ch_hist_videos"] == 0 and t.loc["b", "ch_hist_videos"] == 0
@@ -73,8 +72,8 @@ def test_history_counts_only_strictly_earlier(build) -> None:  # type: ignore[no
     assert t.loc["d", "ch_hist_snapshots"] == 4 and t.loc["d", "ch_hist_hours_since_last_video"] == 48
 
 
-def test_deterministic_content_hash(build) -> None:  # type: ignore[no-untyped-def]
-    rows = _rows()
+def test_deterministic_content_hash(build, snap) -> None:
+    rows = _rows(snap)
     a = build(rows)
     b = build(list(reversed(rows)))
     assert a.meta["content_hash"] == b.meta["content_hash"]

@@ -6,17 +6,16 @@ import math
 
 import numpy as np
 import pytest
-from conftest import snap
 
 D = 24.0
 
 
-def _row(res, video):  # type: ignore[no-untyped-def]
+def _row(res, video):
     t = res.table
     return t.loc[t["video_id"] == video].iloc[0]
 
 
-def test_nearest_within_tolerance_and_edges(build) -> None:  # type: ignore[no-untyped-def]
+def test_nearest_within_tolerance_and_edges(build, snap) -> None:
     rows = [
         snap("a", 0, 100, 10, 5),
         snap("a", 7 * D, 200, 12, 6),           # exact +7d
@@ -43,7 +42,7 @@ def test_nearest_within_tolerance_and_edges(build) -> None:  # type: ignore[no-u
     assert res.meta["coverage"]["views"] == {"7d": 2, "14d": 2, "21d": 0}
 
 
-def test_negative_delta_rules(build) -> None:  # type: ignore[no-untyped-def]
+def test_negative_delta_rules(build, snap) -> None:
     rows = [snap("a", 0, 100, 10, 50), snap("a", 7 * D, 150, 8, 40)]
     clip = build(rows)
     a = _row(clip, "a")
@@ -57,7 +56,7 @@ def test_negative_delta_rules(build) -> None:  # type: ignore[no-untyped-def]
     assert missing.meta["negative_deltas"]["comments_7d"] == 1
 
 
-def test_required_horizons_drop_and_count(build) -> None:  # type: ignore[no-untyped-def]
+def test_required_horizons_drop_and_count(build, snap) -> None:
     rows = [snap("a", 0, 1), snap("a", 14 * D, 2), snap("a", 21 * D, 3),
             snap("b", 0, 1), snap("b", 14 * D, 2),
             snap("c", 0, 1)]
@@ -71,7 +70,7 @@ def test_required_horizons_drop_and_count(build) -> None:  # type: ignore[no-unt
     assert len(default.table) == 3
 
 
-def test_duplicates_rule(build) -> None:  # type: ignore[no-untyped-def]
+def test_duplicates_rule(build, snap) -> None:
     rows = [snap("a", 0, 100), snap("a", 0, 100),  # exact duplicate
             snap("a", 7 * D, 150), snap("a", 7 * D, 170), snap("a", 7 * D, 160)]  # conflicting
     res = build(rows)
@@ -81,7 +80,7 @@ def test_duplicates_rule(build) -> None:  # type: ignore[no-untyped-def]
     assert res.meta["row_counts"]["snapshot_rows_read"] == 5
 
 
-def test_snapshot1_is_first_and_features(build) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot1_is_first_and_features(build, snap) -> None:
     rows = [snap("a", 7 * D, 300, 30, 3), snap("a", 0, 100, 10, 2, comments_disabled="False", title="Hello world",
                                             tags='x|"y"|"z"', category_id="22")]
     r = _row(build(rows), "a")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import snap
 
 from engine.dataset.features import inference_row
 from engine.dataset.video_features import FeatureSettings, aggregate_run, select_runs
@@ -65,7 +64,7 @@ def test_select_newest_complete_run_for_config(tmp_path: Path) -> None:
     assert select_runs(tmp_path / "missing", "any").runs == {}
 
 
-def test_inference_row_matches_builder(tmp_path: Path, build) -> None:  # type: ignore[no-untyped-def]
+def test_inference_row_matches_builder(tmp_path: Path, build, snap) -> None:
     store = tmp_path / "store"
     run = make_run(store, "v1", "r1", "c" * 16, 1.0)
     make_run(store, "v2", "r1", "c" * 16, 1.0, scale=2.0)
@@ -92,4 +91,4 @@ def test_inference_row_matches_builder(tmp_path: Path, build) -> None:  # type: 
         a, b = built[k], inf[k]
         assert (isinstance(a, float) and math.isnan(a) and math.isnan(b)) or a == b, k
     bare = inference_row(s1, None, meta)
-    assert math.isnan(bare["shot_quality__ok"]) and bare["category"] == "10"  # type: ignore[arg-type]
+    assert math.isnan(bare["shot_quality__ok"]) and bare["category"] == "10"
