@@ -113,4 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Re-import so exception classes are the ones the command modules raise (not __main__'s).
+    from console.cli import main as _main
+
+    sys.exit(_main())

@@ -23,6 +23,7 @@ import numpy as np
 
 from engine.batch import BatchPaths, load_batch_config
 from engine.config import Settings
+from engine import faults
 from engine.errors import classify
 from engine.pipeline import process_video
 from engine.store import ResultStore, RunDir
@@ -81,7 +82,8 @@ def _video_logger(path: Path) -> tuple[logging.Logger, logging.Handler]:
     return logging.getLogger("vidops.worker"), handler
 
 
-def run_one(cmd: dict[str, Any], settings: Settings, store: ResultStore, paths: BatchPaths, channel: Channel) -> None:
+def run_one(cmd: dict[str, Any], settings: Settings, store: ResultStore, paths: BatchPaths, channel: Channel,
+            injected: dict[str, dict[str, Any]] | None = None) -> None:
     task = cmd["task"]
     log, handler = _video_logger(paths.video_log(task["key"]))
     t0 = time.perf_counter()
@@ -96,6 +98,7 @@ def run_one(cmd: dict[str, Any], settings: Settings, store: ResultStore, paths: 
     try:
         log.info("attempt %s of %s (%s), batch_size_scale=%s", cmd.get("attempt"), task["key"], task["video_path"],
                  cmd.get("batch_size_scale", 1.0))
+        faults.inject(injected or {}, task["key"], int(cmd.get("attempt", 1)), progress)
         run = store.run_dir(task["platform_id"], task["video_id"], cmd["run_id"])
         run.start(task, cmd["run_id"], cmd["config_hash"])
         sink = ReportingSink(run, channel)
@@ -126,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     channel = Channel(int(os.environ["VIDOPS_MSG_FD"]))
     _, settings = load_batch_config(paths)
     store = ResultStore(settings.paths.result_store or Path(settings.paths.workspace) / "result_store")
+    injected = faults.load()
     channel.send("ready", pid=os.getpid(), worker=worker_id)
     for line in sys.stdin:  # EOF: the supervisor is gone or closed us
         if not line.strip():
@@ -134,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         if cmd.get("op") == "exit":
             break
         if cmd.get("op") == "run":
-            run_one(cmd, settings, store, paths, channel)
+            run_one(cmd, settings, store, paths, channel, injected)
     return 0
 
 

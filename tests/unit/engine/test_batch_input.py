@@ -1,0 +1,102 @@
+"""List files: every invalid-row kind becomes a failed row; unusable files raise ListFileError."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.batch_input import ListFileError, read_list
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Path:
+    (tmp_path / "a.mp4").write_bytes(b"x")
+    (tmp_path / "b.mp4").write_bytes(b"y")
+    (tmp_path / "adir").mkdir()
+    return tmp_path
+
+
+def csv(media: Path, body: str) -> Path:
+    p = media / "list.csv"
+    p.write_text(body)
+    return p
+
+
+def test_defaults_and_metadata(media: Path) -> None:
+    rows = read_list(csv(media, "video_path,title,channel_id\na.mp4,Hello,UC1\n"))
+    (r,) = rows
+    assert r.platform_id == "local" and r.video_id == "a" and r.key == "local__a"
+    assert r.video_path == str(media / "a.mp4") and r.channel_id == "UC1"
+    assert r.metadata == {"title": "Hello"} and r.invalid is None
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("missing.mp4,,", "file not found"),
+        ("adir,,", "not a regular file"),
+        ("a.mp4,../x,", "contains a path separator"),
+        ("a.mp4,..,", "contains '..'"),
+        ("a.mp4,a\x01b,", "control characters"),
+        ("a.mp4," + "x" * 200 + ",", "longer than"),
+        ("a.mp4,ok,yt/../x", "platform_id"),
+        (",v1,", "video_path is empty"),
+    ],
+)
+def test_invalid_rows(media: Path, line: str, fragment: str) -> None:
+    rows = read_list(csv(media, "video_path,video_id,platform_id\nb.mp4,good,\n" + line + "\n"))
+    assert rows[0].invalid is None
+    assert rows[1].invalid is not None and fragment in rows[1].invalid
+    assert "row 3" in rows[1].invalid  # the CSV line of the bad row
+    assert "/" not in rows[1].key and ".." not in rows[1].key
+
+
+def test_duplicates(media: Path) -> None:
+    rows = read_list(csv(media, "video_path,video_id\na.mp4,same\nb.mp4,same\n"))
+    assert rows[0].invalid is None
+    assert "duplicate" in (rows[1].invalid or "") and "row 2" in (rows[1].invalid or "")
+    assert rows[0].key != rows[1].key
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_unreadable(media: Path) -> None:
+    (media / "a.mp4").chmod(0)
+    rows = read_list(csv(media, "video_path\na.mp4\n"))
+    assert "not readable" in (rows[0].invalid or "")
+
+
+def test_json_and_jsonl(media: Path) -> None:
+    (media / "l.json").write_text(json.dumps([{"video_path": "a.mp4", "platform_id": "yt", "video_id": "A1"}]))
+    (r,) = read_list(media / "l.json")
+    assert r.key == "yt__A1"
+    (media / "l.jsonl").write_text('{"video_path": "a.mp4"}\n\n{"video_path": "b.mp4", "extra": 3}\n')
+    rows = read_list(media / "l.jsonl")
+    assert [r.video_id for r in rows] == ["a", "b"] and rows[1].metadata == {"extra": 3}
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "fragment"),
+    [
+        ("l.txt", "video_path\na.mp4\n", "unknown list format"),
+        ("l.csv", "", "empty"),
+        ("l.csv", "path,id\na.mp4,1\n", "no 'video_path' column"),
+        ("l.json", "{not json", "not valid JSON"),
+        ("l.json", '{"video_path": "a.mp4"}', "expected a JSON array"),
+        ("l.jsonl", '{"video_path": "a.mp4"}\n{oops\n', "line 2"),
+        ("l.jsonl", '{"path": "a.mp4"}\n', "no record has a 'video_path'"),
+    ],
+)
+def test_unusable_list_files(media: Path, name: str, body: str, fragment: str) -> None:
+    p = media / name
+    p.write_text(body)
+    with pytest.raises(ListFileError) as info:
+        read_list(p)
+    assert fragment in str(info.value) and str(p) in str(info.value)
+
+
+def test_missing_list_file(tmp_path: Path) -> None:
+    with pytest.raises(ListFileError, match="not found"):
+        read_list(tmp_path / "nope.csv")

@@ -1,0 +1,65 @@
+"""The event log: group-committed appends, incremental reads, torn lines skipped on replay."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from engine.events import EventWriter, read_events
+from engine.state import replay
+
+
+def test_torn_last_line_is_skipped_and_sealed(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "state.jsonl"
+    with EventWriter(log) as w:
+        w.emit("batch_started", batch_id="b", total=2)
+        w.emit("video_queued", key="k1")
+        w.emit("video_succeeded", key="k1", wall_s=1.0)
+    with log.open("ab") as fh:
+        fh.write(b'{"v":1,"type":"video_started","key":"k2"')  # crash mid-line
+    # A reader leaves an incomplete last line alone.
+    res = read_events(log)
+    assert [e["type"] for e in res.events] == ["batch_started", "video_queued", "video_succeeded"]
+    # Reopening for append seals the torn line; replay then skips it with a warning.
+    with EventWriter(log) as w:
+        w.emit("video_queued", key="k2")
+    state = replay(log)
+    assert state.skipped_lines == 1
+    assert state.videos["k1"].status == "done" and state.videos["k2"].status == "queued"
+    assert "torn" in caplog.text
+
+
+def test_incremental_offsets(tmp_path: Path) -> None:
+    log = tmp_path / "e.jsonl"
+    w = EventWriter(log)
+    w.emit("a")
+    first = read_events(log)
+    w.emit("b")
+    w.emit("c")
+    second = read_events(log, first.offset)
+    assert [e["type"] for e in second.events] == ["b", "c"]
+    assert read_events(log, second.offset).events == []
+    w.close()
+    for line in log.read_text().splitlines():
+        ev = json.loads(line)
+        assert ev["v"] == 1 and "ts" in ev
+
+
+def test_replay_folds_retries_and_final_failures(tmp_path: Path) -> None:
+    log = tmp_path / "s.jsonl"
+    with EventWriter(log) as w:
+        w.emit("batch_started", batch_id="b", total=1)
+        w.emit("video_queued", key="k")
+        w.emit("video_started", key="k", attempt=1)
+        w.emit("video_failed", key="k", error_class="worker_lost", transient=True, final=False)
+        w.emit("video_retry_scheduled", key="k", attempt=2, batch_size_scale=0.5)
+        w.emit("video_queued", key="k")
+        w.emit("video_started", key="k", attempt=2)
+    s = replay(log)
+    v = s.videos["k"]
+    assert v.status == "running" and v.attempts == 2 and v.counted_failures == 1 and v.batch_size_scale == 0.5
+    assert s.counts()["running"] == 1
+    with EventWriter(log) as w:
+        w.emit("batch_stopped", state="stopped")
+    s = replay(log)
+    assert s.videos["k"].status == "queued"  # in flight when the batch stopped: resume re-queues it
