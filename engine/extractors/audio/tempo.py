@@ -13,7 +13,8 @@ Algorithm (all numpy; see docs/extractors_audio.md):
    a subdivision level also samples weak off-beats and scores lower - that is the
    metrical-level check that separates 90 from 180 in a solo line whose eighth notes dominate
    the autocorrelation.
-4. Decision: score = comb x prior, the prior a log-normal on tempo centred on 110 BPM with a
+4. Decision: the family with the best autocorrelation x prior, then its level with the best
+   comb x prior; the prior a log-normal on tempo centred on 110 BPM with a
    one-octave deviation (preferred tapping tempo, Moelants 2002; the same shape as librosa's
    120/1-octave prior). With equal evidence (a plain click track) the prior picks the level
    nearer 110, so an unaccented 180 BPM click reads 90: a documented ambiguity.
