@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine.dataset.features import inference_row
@@ -89,6 +90,6 @@ def test_inference_row_matches_builder(tmp_path: Path, build, snap) -> None:
     assert list(inf) == feats
     for k in feats:
         a, b = built[k], inf[k]
-        assert (isinstance(a, float) and math.isnan(a) and math.isnan(b)) or a == b, k
+        assert (isinstance(a, float) and math.isnan(a) and pd.isna(b)) or a == b, k
     bare = inference_row(s1, None, meta)
-    assert math.isnan(bare["shot_quality__ok"]) and bare["category"] == "10"
+    assert pd.isna(bare["shot_quality__ok"]) and bare["category"] == "10"
