@@ -20,7 +20,7 @@ Algorithm (all numpy; see docs/extractors_audio.md):
    nearer 110, so an unaccented 180 BPM click reads 90: a documented ambiguity.
 5. Beat times: dynamic-programming beat tracker (Ellis 2007) at the chosen tempo.
 
-``confidence`` is the chosen candidate's share of the summed candidate scores (0-1).
+``confidence`` (0-1) = autocorrelation peak height x the chosen level's share of its family's scores.
 """
 
 from __future__ import annotations
