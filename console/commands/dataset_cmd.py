@@ -34,6 +34,11 @@ def register(subparsers: Any) -> None:
     build.add_argument("--required-horizons", metavar="LIST",
                        help="comma-separated days (e.g. 14,21) or 'none'; overrides [dataset] required_horizons_days")
     build.set_defaults(handler=run)
+    fetch = sub.add_parser("fetch-channels", help="fill a channel-index cache (.json) from the YouTube Data API v3")
+    fetch.add_argument("--snapshots", required=True, metavar="FILE", help="snapshot table whose video ids to look up")
+    fetch.add_argument("--format", default="generic", metavar="NAME", help="snapshot format (as for build)")
+    fetch.add_argument("--index", required=True, metavar="FILE.json", help="cache file, read and rewritten atomically")
+    fetch.set_defaults(handler=run_fetch)
 
 
 def parse_horizons(text: str | None) -> list[int] | None:
@@ -96,4 +101,22 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             build_dataset(ctx.settings, inputs, on_event)
         except DatasetInputError as exc:
             raise UsageError(str(exc)) from None
+    return 0
+
+
+def run_fetch(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Look up the channels of every video of ``--snapshots``; key from the environment."""
+    from engine.dataset.adapters import SkipLog, load_snapshots
+    from engine.dataset.youtube_api import YouTubeApiError, YouTubeClient, enrich_index
+
+    if not args.index.endswith(".json"):
+        raise UsageError("--index: the API cache is a .json file")
+    try:
+        snaps = load_snapshots(args.snapshots, args.format, ctx.settings.dataset, SkipLog())
+        client = YouTubeClient.from_settings(ctx.settings.dataset)
+        index = enrich_index(client, sorted(set(snaps["video_id"])), args.index)
+    except (DatasetInputError, YouTubeApiError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"{len(index.videos)} videos, {len(index.channels)} channels in {args.index} "
+          f"({client.requests_made} requests)")
     return 0

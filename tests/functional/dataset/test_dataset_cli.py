@@ -72,3 +72,12 @@ def test_usage_errors_and_failed_event(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not among horizons_days"):
         _run(["dataset", "build", "--snapshots", str(_snapshots(tmp_path / "s.csv")), "--required-horizons", "30",
               "--out", str(tmp_path / "o2")], tmp_path / "ws2")
+
+
+def test_fetch_channels_needs_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YOUTUBE_API_KEY", raising=False)
+    snaps = _snapshots(tmp_path / "s.csv")
+    with pytest.raises(UsageError, match="YOUTUBE_API_KEY"):
+        _run(["dataset", "fetch-channels", "--snapshots", str(snaps), "--index", str(tmp_path / "i.json")], tmp_path)
+    with pytest.raises(UsageError, match=r"\.json"):
+        _run(["dataset", "fetch-channels", "--snapshots", str(snaps), "--index", str(tmp_path / "i.csv")], tmp_path)
