@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import av
 import cv2
@@ -42,7 +43,9 @@ def view_size(src_w: int, src_h: int, width: int, rotation: int = 0) -> tuple[in
 
 def _plane(frame: av.VideoFrame, i: int, w: int, h: int) -> np.ndarray:
     p = frame.planes[i]
-    return np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:h, :w]
+    # VideoPlane implements the buffer protocol; the numpy stubs do not know it
+    buf: Any = p
+    return np.frombuffer(buf, np.uint8).reshape(p.height, p.line_size)[:h, :w]
 
 
 def _shrink(a: np.ndarray, w: int, h: int) -> np.ndarray:

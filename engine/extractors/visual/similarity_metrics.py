@@ -40,9 +40,9 @@ def frame_embedding(img: np.ndarray) -> np.ndarray:
     for rows in (slice(0, h // 2), slice(h // 2, h)):
         for cols in (slice(0, w // 2), slice(w // 2, w)):
             tex.append(np.bincount(bins[rows, cols].ravel(), weights=mag[rows, cols].ravel(), minlength=8))
-    t = np.concatenate(tex)
+    tx = np.concatenate(tex)
     c = colour / max(float(np.linalg.norm(colour)), 1e-9)
-    t = t / max(float(np.linalg.norm(t)), 1e-9)
+    t = tx / max(float(np.linalg.norm(tx)), 1e-9)
     return (np.concatenate([c, t]) / np.sqrt(2.0)).astype(np.float32)
 
 
