@@ -22,7 +22,14 @@ import numpy as np
 from engine.atomic import atomic_write_bytes, atomic_write_json
 from engine.errors import ArtifactInvalid
 from engine.extractors import registry
-from engine.extractors.base import FrameBatch, Module, ModuleInputs, ModuleResult, SkipModule, VideoInfo
+from engine.extractors.base import (
+    FrameBatch,
+    Module,
+    ModuleInputs,
+    ModuleResult,
+    SkipModule,
+    VideoInfo,
+)
 from engine.extractors.decode import FrameSource, Sampler, ViewKey, make_view
 from engine.extractors.validate import check_result, validate_run
 
