@@ -37,6 +37,7 @@ class BackendUnavailable(RuntimeError):
 # name -> "module:Class"; modules import lazily so the local path never loads Ray.
 BACKENDS: dict[str, str] = {
     "local": "engine.backends.local:LocalBackend",
+    "ray": "engine.backends.ray_backend:RayBackend",
 }
 
 
