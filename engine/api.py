@@ -40,6 +40,7 @@ __all__ = [
     "BatchLocked", "BatchNotFound", "BatchPaths", "ControlError", "ListFileError", "batch_status",
     "command", "follow_events", "latest_batch", "list_batch_summaries", "prepare_batch", "read_events_from",
     "read_progress", "resume_batch", "retry_videos", "run_foreground", "start_detached", "stop_batch",
+    "supervisor_running", "video_detail",
 ]
 
 
@@ -219,3 +220,48 @@ def _follow_with_timeout(paths: BatchPaths, offset: int) -> Iterator[tuple[dict[
 
 
 _ = follow  # the raw tail is available as engine.events.follow
+
+
+def supervisor_running(workspace: str | os.PathLike[str], batch_id: str) -> bool:
+    """True while a live supervisor holds the batch (a cheap lock probe, no log replay)."""
+    return supervisor_alive(batch_paths(workspace, batch_id))
+
+
+def video_detail(workspace: str | os.PathLike[str], batch_id: str, key: str, *, platform_id: str = "",
+                 video_id: str = "", run_id: str | None = None, tail_lines: int = 60) -> dict[str, Any]:
+    """Read-only detail of one video: its manifest's components and the tail of its log.
+
+    ``platform_id``/``video_id``/``run_id`` come from the caller's folded state (no replay here).
+    ``traceback`` is the last Python traceback found in the log, or None.
+    """
+    from engine.batch import load_batch_config
+    from engine.store import ResultStore, load_manifest
+
+    paths = batch_paths(workspace, batch_id)
+    manifest: dict[str, Any] | None = None
+    manifest_path: str | None = None
+    if run_id and platform_id and video_id:
+        _, settings = load_batch_config(paths)
+        root = settings.paths.result_store or Path(settings.paths.workspace) / "result_store"
+        run = ResultStore(root).run_dir(platform_id, video_id, run_id)
+        manifest, manifest_path = load_manifest(run.path), str(run.manifest_path)
+    log_path = paths.video_log(key)
+    try:
+        with log_path.open("rb") as fh:
+            fh.seek(max(0, fh.seek(0, os.SEEK_END) - (256 << 10)))  # the tail only
+            lines = fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        lines = []
+    tb_start = max((i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")),
+                   default=None)
+    traceback = None
+    if tb_start is not None:
+        tb_lines = [lines[tb_start]]
+        for line in lines[tb_start + 1:]:
+            tb_lines.append(line)
+            if line and not line[0].isspace():  # the exception line ends the traceback
+                break
+        traceback = "\n".join(tb_lines)
+    return {"key": key, "manifest": manifest, "manifest_path": manifest_path,
+            "components": dict((manifest or {}).get("components") or {}), "log_path": str(log_path),
+            "log_tail": lines[-tail_lines:], "traceback": traceback}

@@ -9,16 +9,16 @@ from console.cli import EXIT_OK
 
 
 def open_console(ctx: Any, batch_id: str | None) -> int:
-    """Open the console on ``batch_id`` (or the batch list). Quitting detaches, never stops."""
-    try:
-        from console.app import run_app
-    except ImportError:
-        # The Textual console is not built yet: follow headless instead of failing.
-        from console.commands.common import batch_or_latest, follow_headless
+    """Open the console on ``batch_id`` (or the workspace). Quitting detaches, never stops."""
+    from console.app import run_app
 
-        return follow_headless(ctx.workspace, batch_or_latest(ctx, batch_id), False)
     code = run_app(ctx, batch_id)
-    if batch_id:
-        print(f"detached from batch {batch_id}; it keeps running. Re-attach with: vidops attach {batch_id}",
-              file=sys.stderr)
+    attached = getattr(run_app, "attached", None) or batch_id
+    if attached:
+        print(detach_message(attached), file=sys.stderr)
     return int(code or EXIT_OK)
+
+
+def detach_message(batch_id: str) -> str:
+    return (f"detached from batch {batch_id}; it keeps running if it was. "
+            f"Re-attach with: vidops attach {batch_id}")

@@ -1,0 +1,43 @@
+"""The batch header: id, state, counts, throughput, ETA and elapsed time."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from console.state import BatchSummary, fmt_duration
+
+STATE_STYLE = {"running": "bold green", "paused": "bold yellow", "stopping": "bold yellow",
+               "finished": "bold", "stopped": "bold yellow", "interrupted": "bold red", "error": "bold red"}
+
+
+class BatchHeader(Static):
+    """Two lines of batch figures; ``now`` ticks the elapsed clock of a live batch."""
+
+    summary: reactive[BatchSummary | None] = reactive(None)
+    now: reactive[float] = reactive(0.0)
+    alert_count: reactive[int] = reactive(0)
+
+    def render(self) -> Text:
+        s = self.summary
+        if s is None:
+            return Text("no batch attached: press b to choose one (or start one with: vidops run LIST)")
+        c = s.counts
+        now = self.now or time.time()
+        line = Text()
+        line.append(f"batch {s.batch_id}  ", "bold")
+        line.append(f"[{s.state}]", STATE_STYLE.get(s.state, ""))
+        line.append("  supervisor " + ("live" if s.alive else "not running"), "dim" if not s.alive else "")
+        if self.alert_count:
+            line.append(f"  ⚠ {self.alert_count} alert{'s' if self.alert_count != 1 else ''}", "bold red")
+        line.append("\n")
+        line.append(f"{c.get('total', 0)} videos: ")
+        for name, style in (("queued", ""), ("running", "cyan"), ("done", "green"), ("skipped", "dim"),
+                            ("failed", "red")):
+            line.append(f"{name} {c.get(name, 0)}", style)
+            line.append("  ")
+        line.append(f"│ {s.per_min:.1f}/min  ETA {fmt_duration(s.eta_s)}  elapsed {fmt_duration(s.elapsed(now))}")
+        return line

@@ -1,0 +1,86 @@
+"""The training panel: live loss curves per target and the final metrics vs the baseline."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+from textual_plotext import PlotextPlot
+
+from console.state import TrainView
+
+NOTHING_YET = "No training run in this workspace yet. Press t to train on a dataset."
+
+
+def _f(value: Any, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def gain(mae: float | None, base: float | None) -> str:
+    """The model's MAE improvement over the log-linear baseline."""
+    if mae is None or not base:
+        return "-"
+    return f"{100.0 * (1.0 - mae / base):+.1f}%"
+
+
+class TrainingPanel(Vertical):
+    """Status line, a plotext chart of train/validation loss, a metrics table."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.view: TrainView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(NOTHING_YET, id="train-status")
+        yield PlotextPlot(id="train-plot")
+        yield DataTable(id="train-metrics", cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#train-metrics", DataTable)
+        table.add_columns("target", "split", "n", "MAE", "RMSE", "Spearman", "cov80", "baseline MAE", "vs baseline")
+        self.query_one("#train-plot").display = False
+        table.display = False
+
+    def show(self, view: TrainView | None) -> None:
+        self.view = view
+        status = self.query_one("#train-status", Static)
+        if view is None:
+            status.update(NOTHING_YET)
+            return
+        t = Text(f"training job {view.job_id}  ")
+        t.append(f"[{view.state}]", {"finished": "bold green", "failed": "bold red"}.get(view.state, "bold cyan"))
+        if view.targets:
+            t.append(f"  targets: {', '.join(view.targets)}")
+        if view.run_dir:
+            t.append(f"\nrun dir {view.run_dir}")
+        if view.error:
+            t.append(f"\nerror: {view.error}", "bold red")
+        status.update(t)
+        self._plot(view)
+        self._metrics(view)
+
+    def _plot(self, view: TrainView) -> None:
+        widget = self.query_one("#train-plot", PlotextPlot)
+        widget.display = bool(view.curves)
+        plt = widget.plt
+        plt.clear_data()
+        plt.title("loss per target (train solid, validation dotted)")
+        for target, (its, tr, va) in view.curves.items():
+            plt.plot(its, tr, label=f"{target} train")
+            vals = [(i, v) for i, v in zip(its, va, strict=False) if not math.isnan(v)]
+            if vals:
+                plt.plot([i for i, _ in vals], [v for _, v in vals], label=f"{target} val", marker="dot")
+        widget.refresh()
+
+    def _metrics(self, view: TrainView) -> None:
+        table = self.query_one("#train-metrics", DataTable)
+        table.display = bool(view.metrics)
+        table.clear()
+        for target, m in view.metrics.items():
+            table.add_row(target, str(m.get("split", "")), str(m.get("n", "-")), _f(m.get("mae")), _f(m.get("rmse")),
+                          _f(m.get("spearman")), _f(m.get("coverage80"), 2), _f(m.get("baseline_mae")),
+                          gain(m.get("mae"), m.get("baseline_mae")))
