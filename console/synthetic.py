@@ -88,3 +88,30 @@ def write_finished_batch(workspace: Path, batch_id: str = "20260921-120000-abc12
     (root / "progress.json").write_text(json.dumps({"batch_id": batch_id, "updated_at": t + 2.0, "counts": counts,
                                                     "state": end_state if not running else "running"}))
     return root
+
+
+def write_jobs(workspace: Path) -> None:
+    """A finished dataset build and a finished two-target training run, with fixed timestamps."""
+    t = T0 + 100
+    ds = workspace / "jobs" / "dataset-20260921T120500Z-000001"
+    ds.mkdir(parents=True, exist_ok=True)
+    cov = {"views": {"7d": 812, "30d": 640}, "likes": {"7d": 790, "30d": 602}}
+    with EventWriter(ds / "events.jsonl", fsync_interval_s=3600) as w:
+        w.write(_ev("dataset_started", t, snapshots="data/snapshots.csv", format="trending", out="datasets/ds1"))
+        w.write(_ev("dataset_progress", t + 1, stage="features", rows_done=900, rows_total=900))
+        w.write(_ev("dataset_finished", t + 2, rows=900, coverage=cov, duration_s=12.4, out="datasets/ds1"))
+        w.write(_ev("job_finished", t + 2, kind="dataset", out="datasets/ds1", rows=900))
+    tr = workspace / "jobs" / "train-20260921T121000Z-000002"
+    tr.mkdir(parents=True, exist_ok=True)
+    with EventWriter(tr / "events.jsonl", fsync_interval_s=3600) as w:
+        targets = ["views_7d", "likes_7d"]
+        w.write(_ev("train_started", t + 10, run_id="run1", run_dir="artifacts/run1", targets=targets, rows=900))
+        for j, target in enumerate(targets):
+            for it in range(0, 200, 10):
+                loss = 2.0 / (1 + it / 40) + 0.3 + 0.1 * j
+                w.write(_ev("train_progress", t + 11 + it / 100, target=target, iteration=it,
+                            train_loss=round(loss, 4), val_loss=round(loss * 1.08 + 0.05, 4)))
+            w.write(_ev("train_target_done", t + 14 + j, target=target,
+                        metrics={"split": "test", "n": 180, "mae": 0.61 + 0.05 * j, "rmse": 0.82 + 0.05 * j,
+                                 "spearman": 0.71 - 0.04 * j, "coverage80": 0.79, "baseline_mae": 0.74 + 0.03 * j}))
+        w.write(_ev("train_finished", t + 16, run_dir="artifacts/run1", metrics={}, seconds=6.0))

@@ -39,18 +39,18 @@ LIVE_ONLY = {"pause", "stop"}
 class DashboardScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "retry", "Retry", id="retry", tooltip="Retry the selected failed video"),
-        Binding("R", "retry_all", "Retry all", id="retry_all", tooltip="Retry all failed videos (confirm)"),
+        Binding("R", "retry_all", "All", id="retry_all", tooltip="Retry all failed videos (confirm)"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume scheduling of new videos"),
         Binding("s", "stop", "Stop", id="stop", tooltip="Stop the batch (confirm); resume later from b"),
         Binding("f", "cycle_filter", "Filter", id="filter", tooltip="Cycle the filter: all, running, failed, done"),
         Binding("slash", "search", "Search", id="search", key_display="/", tooltip="Search videos by id or error class"),
-        Binding("a", "alerts", "Alerts", id="alerts", tooltip="Show the alerts tab"),
+        Binding("a", "alerts", "Alerts", id="alerts", show=False, tooltip="Show the alerts tab"),
         Binding("k", "acknowledge", "Ack", id="acknowledge", tooltip="Acknowledge all alerts", show=False),
         Binding("F", "failed", "Failed", id="failed", tooltip="Failed videos screen"),
         Binding("enter", "detail", "Detail", id="detail", tooltip="Detail of the selected video", show=False),
-        Binding("b", "batches", "Batches", id="batches", tooltip="Batches of the workspace (resume/attach)"),
-        Binding("d", "dataset", "Dataset", id="dataset", tooltip="Build a dataset (dialog)"),
-        Binding("t", "train", "Train", id="train", tooltip="Train models on a dataset (dialog)"),
+        Binding("b", "batches", "Batches", id="batches", show=False, tooltip="Batches of the workspace (resume/attach)"),
+        Binding("d", "dataset", "Dataset", id="dataset", show=False, tooltip="Build a dataset (dialog)"),
+        Binding("t", "train", "Train", id="train", show=False, tooltip="Train models on a dataset (dialog)"),
         Binding("right_square_bracket", "page(1)", "Next page", id="page_next", key_display="]", tooltip="Next page of videos",
                 show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="page_prev", key_display="[", tooltip="Previous page of videos",
@@ -90,7 +90,7 @@ class DashboardScreen(Screen[None]):
                 yield DatasetPanel(id="dataset")
             with TabPane("Training", id="tab-training"):
                 yield TrainingPanel(id="training")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def videos(self) -> VideosTable:

@@ -38,7 +38,7 @@ class VideoDetailScreen(Screen[None]):
             yield Static("loading…", id="detail-components")
             yield Static("", id="detail-traceback")
             yield Static("", id="detail-log")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.load()

@@ -34,7 +34,7 @@ class FailedScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="failed-title")
         yield DataTable(id="failed-table", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

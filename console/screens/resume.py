@@ -39,7 +39,7 @@ class ResumeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(f"Batches in {self.workspace}", id="resume-title")
         yield DataTable(id="resume-table", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -28,16 +28,17 @@ class BatchHeader(Static):
         c = s.counts
         now = self.now or time.time()
         line = Text()
-        line.append(f"batch {s.batch_id}  ", "bold")
+        line.append(f"batch {s.batch_id} ", "bold")
         line.append(f"[{s.state}]", STATE_STYLE.get(s.state, ""))
-        line.append("  supervisor " + ("live" if s.alive else "not running"), "dim" if not s.alive else "")
+        line.append(f" elapsed {fmt_duration(s.elapsed(now))} ")
+        line.append("supervisor live" if s.alive else "no supervisor", "" if s.alive else "dim")
         if self.alert_count:
-            line.append(f"  ⚠ {self.alert_count} alert{'s' if self.alert_count != 1 else ''}", "bold red")
+            line.append(f" ⚠ {self.alert_count}", "bold red")
         line.append("\n")
-        line.append(f"{c.get('total', 0)} videos: ")
+        line.append(f"{c.get('total', 0)} videos ")
         for name, style in (("queued", ""), ("running", "cyan"), ("done", "green"), ("skipped", "dim"),
                             ("failed", "red")):
             line.append(f"{name} {c.get(name, 0)}", style)
-            line.append("  ")
-        line.append(f"│ {s.per_min:.1f}/min  ETA {fmt_duration(s.eta_s)}  elapsed {fmt_duration(s.elapsed(now))}")
+            line.append(" ")
+        line.append(f"│ {s.per_min:.1f}/min ETA {fmt_duration(s.eta_s)}")
         return line

@@ -1,0 +1,72 @@
+"""Snapshot tests of the console at fixed sizes on a deterministic workspace.
+
+The batch log, the jobs and the system metrics are synthetic with fixed timestamps, the clock
+is frozen and the cursor does not blink, so the SVGs are the same on every machine.
+Update with ``pytest tests/snapshots --snapshot-update`` after an intended change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.app import VidopsApp
+from console.screens.dashboard import DashboardScreen
+from console.synthetic import T0, write_finished_batch, write_jobs
+
+BATCH = "20260921-120000-abc123"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> VidopsApp:
+    write_finished_batch(tmp_path)
+    write_jobs(tmp_path)
+    return VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+
+
+def ready(tab: str | None = None, press: tuple[str, ...] = ()) -> Any:
+    async def run_before(pilot: Any) -> None:
+        app = pilot.app
+        for _ in range(200):
+            dash = app.dashboard
+            if isinstance(dash, DashboardScreen) and dash.polls >= 1 and dash.summary is not None:
+                break
+            await pilot.pause(0.02)
+        if tab:
+            dash.query_one("#tabs").active = tab
+        if press:
+            await pilot.press(*press)
+        await pilot.pause(0.2)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_dashboard_videos(snap_compare: Any, app: VidopsApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=ready())
+
+
+def test_failed_screen(snap_compare: Any, app: VidopsApp) -> None:
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ready(press=("F",)))
+
+
+def test_system_tab_without_gpu(snap_compare: Any, app: VidopsApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready("tab-system"))
+
+
+def test_alerts_tab(snap_compare: Any, app: VidopsApp) -> None:
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ready("tab-alerts"))
+
+
+def test_training_tab(snap_compare: Any, app: VidopsApp) -> None:
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ready("tab-training"))
+
+
+def test_dataset_tab(snap_compare: Any, app: VidopsApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready("tab-dataset"))
+
+
+def test_help(snap_compare: Any, app: VidopsApp) -> None:
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ready(press=("question_mark",)))
