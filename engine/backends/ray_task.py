@@ -141,9 +141,11 @@ def run_video(spec: dict[str, Any], inbox: Any, blob: bytes | None) -> dict[str,
     try:
         log.info("attempt %s of %s (%s) on node %s pid %d, batch_size_scale=%s", spec["attempt"], task["key"],
                  task["video_path"], ray.util.get_node_ip_address(), os.getpid(), spec["scale"])
-        if not _visible(task["video_path"], task.get("fingerprint")):
-            if blob is None:
-                return {"type": "need_input", "node_ip": ray.util.get_node_ip_address(), "log": lines.lines}
+        # VIDOPS_FAULTS {"<key>": {"hide_input": true}} simulates a node that does not mount the input.
+        hidden = bool((spec.get("faults") or {}).get(task["key"], {}).get("hide_input"))
+        if blob is None and (hidden or not _visible(task["video_path"], task.get("fingerprint"))):
+            return {"type": "need_input", "node_ip": ray.util.get_node_ip_address(), "log": lines.lines}
+        if blob is not None:  # shipped: use the copy, whatever this node has at that path
             tmp = tempfile.TemporaryDirectory(prefix="vidops-input-")
             local = Path(tmp.name) / (Path(task["video_path"]).name or "input")
             local.write_bytes(blob)
