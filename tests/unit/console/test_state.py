@@ -1,0 +1,69 @@
+"""Console view state without Textual: incremental following, rows, filters, job views."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from console.state import BatchFollower, DatasetView, JobsFollower, TrainView, sort_alerts
+from console.synthetic import T0, write_finished_batch, write_jobs
+from engine.events import EventWriter
+
+BATCH = "20260921-120000-abc123"
+
+
+def test_follower_reads_incrementally_and_reports_only_changes(tmp_path: Path) -> None:
+    root = write_finished_batch(tmp_path, n=20, running=2)
+    f = BatchFollower(tmp_path, BATCH, alive=lambda *_: True, clock=lambda: T0 + 60)
+    d = f.poll()
+    assert d.first and len(d.rows) == 20 and len(d.order) == 20
+    assert d.summary.counts["running"] == 2 and d.summary.state == "running"
+    assert d.metrics is not None and d.metrics["gpu_note"].startswith("no NVIDIA GPU")
+    offset = f.offset
+    again = f.poll()
+    assert not again.rows and not again.order and f.offset == offset  # nothing re-read
+    with EventWriter(root / "state.jsonl") as w:
+        w.write({"v": 1, "type": "video_succeeded", "ts": T0 + 61, "key": "local__v000019", "wall_s": 2.0})
+    d3 = f.poll()
+    assert list(d3.rows) == ["local__v000019"] and d3.rows["local__v000019"].status == "done"
+    assert d3.summary.counts["running"] == 1 and d3.summary.per_min > 0
+
+
+def test_dead_supervisor_means_interrupted(tmp_path: Path) -> None:
+    write_finished_batch(tmp_path, n=5, running=1)
+    d = BatchFollower(tmp_path, BATCH, alive=lambda *_: False).poll()
+    assert d.summary.state == "interrupted" and not d.summary.alive
+
+
+def test_row_filters_and_search(tmp_path: Path) -> None:
+    write_finished_batch(tmp_path, n=14)
+    rows = BatchFollower(tmp_path, BATCH, alive=lambda *_: False).poll().rows
+    failed = [k for k, r in rows.items() if r.matches("failed", "")]
+    assert failed == ["local__v000006", "local__v000013"]
+    assert [k for k, r in rows.items() if r.matches("all", "not_video")] == failed
+    assert len([r for r in rows.values() if r.matches("done", "")]) == 12  # done and skipped
+
+
+def test_alerts_sorted_by_severity_then_newest() -> None:
+    alerts = [{"severity": "warning", "ts": 3}, {"severity": "error", "ts": 1}, {"severity": "error", "ts": 2}]
+    assert [a["ts"] for a in sort_alerts(alerts)] == [2, 1, 3]
+
+
+def test_jobs_follower_folds_dataset_and_training(tmp_path: Path) -> None:
+    jf = JobsFollower(tmp_path)
+    assert jf.poll() == (None, None, False)
+    write_jobs(tmp_path)
+    jf.rescan_soon()
+    ds, tr, changed = jf.poll()
+    assert changed and isinstance(ds, DatasetView) and isinstance(tr, TrainView)
+    assert ds.state == "finished" and ds.rows == 900 and ds.coverage["views"]["7d"] == 812
+    assert tr.state == "finished" and set(tr.curves) == {"views_7d", "likes_7d"}
+    assert tr.metrics["views_7d"]["baseline_mae"] == 0.74
+    assert jf.poll()[2] is False  # followed from the offset: nothing new
+
+
+def test_engine_never_imports_textual() -> None:
+    code = ("import sys, engine.api, engine.state, engine.jobs, engine.supervisor, engine.monitor; "
+            "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3]).returncode == 0
