@@ -17,6 +17,15 @@ from typing import IO, Any
 import numpy as np
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def _fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -35,6 +44,7 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], Non
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the mode open() would
     try:
         with os.fdopen(fd, "wb") as fh:
             writer(fh)
@@ -53,7 +63,10 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], Non
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
-    atomic_write(path, lambda fh: fh.write(data), durable=durable)
+    def write(fh: IO[bytes]) -> None:
+        fh.write(data)
+
+    atomic_write(path, write, durable=durable)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> None:
@@ -71,7 +84,8 @@ def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]
         if np.asarray(arr).dtype == object:
             raise TypeError(f"array {name!r} has dtype object; NPZ artifacts must not need pickle")
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+    np.savez(buf, **named)
     atomic_write_bytes(path, buf.getvalue())
 
 

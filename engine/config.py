@@ -19,8 +19,14 @@ from typing import Any, Literal
 from engine.dataset.settings import DatasetSettings
 from engine.extractors.settings import ExtractSettings
 from engine.model.settings import ModelSettings
-from engine.settings_base import ConfigError, build_section, result_affecting, section, setting, to_dict
-from engine.version import __version__
+from engine.settings_base import (
+    ConfigError,
+    build_section,
+    result_affecting,
+    section,
+    setting,
+    to_dict,
+)
 
 
 @dataclass(frozen=True)

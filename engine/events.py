@@ -9,7 +9,6 @@ end, or garbage left by a crash) is skipped with a warning.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -18,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson  # 5-10x faster than json for replaying large logs (measured: bench/status_scale.py)
 
 EVENT_SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class EventWriter:
         return event
 
     def write(self, event: dict[str, Any]) -> None:
-        line = json.dumps(event, separators=(",", ":"), default=str).encode() + b"\n"
+        line = orjson.dumps(event, default=str) + b"\n"
         with self._lock:
             self._fh.write(line)
             self._fh.flush()
@@ -124,8 +125,8 @@ def read_events(path: str | os.PathLike[str], offset: int = 0, max_bytes: int | 
         if not raw.strip():
             continue
         try:
-            event = json.loads(raw)
-        except ValueError:
+            event = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             skipped += 1
             log.warning("%s: skipping torn or invalid event line at byte %d (+%d lines)", path, offset, lineno)
             continue

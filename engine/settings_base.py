@@ -35,7 +35,12 @@ def setting(
     """Declare a documented setting; ``affects_results`` puts it into ``config_hash``."""
     meta = {"doc": doc, "min": min, "max": max, "affects_results": affects_results}
     if isinstance(default, list | dict):
-        return field(default_factory=lambda d=default: _copy(d), metadata=meta)
+        frozen_default = default
+
+        def factory() -> Any:
+            return _copy(frozen_default)
+
+        return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
 
 
@@ -151,7 +156,9 @@ def build_section(cls: type, data: dict[str, Any], source: str, prefix: str) -> 
     obj = cls(**kwargs)
     check = getattr(obj, "check_settings", None)  # optional cross-field check hook
     if check is not None:
-        problem = check()
+        problem = check()  # None, a message, or (dotted key, message)
+        if isinstance(problem, tuple):
+            raise ConfigError(source, problem[0], problem[1])
         if problem:
             raise ConfigError(source, prefix, problem)
     return obj

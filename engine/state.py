@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,7 +181,7 @@ def _metrics(s: BatchState, ev: dict[str, Any]) -> None:
     s.last_metrics = ev
 
 
-def _set_state(name: str):  # type: ignore[no-untyped-def]
+def _set_state(name: str) -> Callable[[BatchState, dict[str, Any]], None]:
     def handler(s: BatchState, ev: dict[str, Any]) -> None:
         s.state = ev.get("state", name)
         if name in ("finished", "stopped"):

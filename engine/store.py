@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -159,9 +160,9 @@ class ResultStore:
 
     def is_complete(self, platform_id: str, video_id: str, run_id: str) -> bool:
         m = load_manifest(self.run_dir(platform_id, video_id, run_id).path)
-        return bool(m) and m.get("status") == "complete"
+        return m is not None and m.get("status") == "complete"
 
-    def iter_runs(self):  # type: ignore[no-untyped-def]
+    def iter_runs(self) -> Iterator[tuple[str, str, str, Path]]:
         """Yield (platform_id, video_id, run_id, path) for every run directory."""
         if not self.root.is_dir():
             return

@@ -332,7 +332,7 @@ class Supervisor:
         def on_hup(signum: int, _frame: Any) -> None:
             self.listeners.clear()  # the terminal went away: keep running, stop drawing
 
-        old = {}
+        old: dict[int, Any] = {}
         for sig, fn in ((signal.SIGINT, on_stop), (signal.SIGTERM, on_stop), (signal.SIGHUP, on_hup)):
             old[sig] = signal.signal(sig, fn)
         return old

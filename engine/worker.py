@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from engine import faults
 from engine.batch import BatchPaths, load_batch_config
 from engine.config import Settings
-from engine import faults
 from engine.errors import classify
 from engine.pipeline import process_video
 from engine.store import ResultStore, RunDir

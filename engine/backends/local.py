@@ -129,11 +129,11 @@ class LocalBackend:
         if w.video_key is not None:
             cls = _KILL_CLASSES.get(w.kill_reason or "", "worker_lost")
             how = f"killed by signal {-rc}" if rc < 0 else f"exit code {rc}"
-            msg = {"timeout": f"timed out after {self.pool.video_timeout_s:g} s",
-                   "stalled": f"no progress for {self.pool.stall_timeout_s:g} s",
-                   "oom": f"worker RSS over {self.pool.max_rss_mb} MiB",
-                   "interrupted": "batch stopped while the video was running"}.get(cls, f"worker lost ({how})")
-            self.sup.on_failed(w.video_key, cls, True, True, f"{msg} (worker {w.worker_id}, pid {w.pid})",
+            text = {"timeout": f"timed out after {self.pool.video_timeout_s:g} s",
+                    "stalled": f"no progress for {self.pool.stall_timeout_s:g} s",
+                    "oom": f"worker RSS over {self.pool.max_rss_mb} MiB",
+                    "interrupted": "batch stopped while the video was running"}.get(cls, f"worker lost ({how})")
+            self.sup.on_failed(w.video_key, cls, True, True, f"{text} (worker {w.worker_id}, pid {w.pid})",
                                worker_lost=cls == "worker_lost")
         if w.state == "starting" and w.kill_reason is None:
             self._start_failures += 1
