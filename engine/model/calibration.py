@@ -40,8 +40,9 @@ def raw_confidence(sd: np.ndarray, scale: float, tolerance: float) -> np.ndarray
     return np.asarray(erf(tolerance / (sigma * math.sqrt(2.0))))
 
 
-def fit(y: np.ndarray, mu: np.ndarray, sd: np.ndarray, level: float, tolerance: float) -> dict[str, Any]:
-    """Calibration map for one target (plain JSON)."""
+def fit(y: np.ndarray, mu: np.ndarray, sd: np.ndarray, level: float, tolerance: float,
+        offset_baseline: str | None = None) -> dict[str, Any]:
+    """Calibration map for one target (plain JSON); ``mu`` includes any baseline offset."""
     scale = fit_interval_scale(y, mu, sd, level)
     raw = raw_confidence(sd, scale, tolerance)
     hit = (np.abs(y - mu) <= tolerance).astype(float)
@@ -50,7 +51,7 @@ def fit(y: np.ndarray, mu: np.ndarray, sd: np.ndarray, level: float, tolerance: 
         xs, ys = iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist()
     else:
         xs, ys = [0.0, 1.0], [0.0, 1.0]
-    return {"level": level, "z": z_of(level), "interval_scale": scale, "tolerance": tolerance,
+    return {"offset_baseline": offset_baseline, "level": level, "z": z_of(level), "interval_scale": scale, "tolerance": tolerance,
             "isotonic_x": [round(v, 9) for v in xs], "isotonic_y": [round(v, 9) for v in ys]}
 
 

@@ -49,12 +49,13 @@ def evaluate(run: ModelRun, dataset_dir: str | Path, since: str | None = None) -
         if len(rows) == 0:
             targets[target.name] = {"metric": target.metric, "horizon_days": target.horizon, SPLIT_NAME: None}
             continue
-        pred = predictor.predict(run.model(target), x.iloc[rows], run.spec, run.calibration[target.name])
-        sub = frame.iloc[rows]
-        base = {name: baselines.predict(name, sub, params) for name, params in run.baselines[target.name].items()}
+        params_by_name = run.baselines[target.name]
+        sub = x.iloc[rows]
+        pred = predictor.predict(run.model(target), sub, run.spec, run.calibration[target.name], params_by_name)
+        base = {name: baselines.predict(name, sub, params) for name, params in params_by_name.items()}
         score = metrics.score(y_all[rows], pred.mean, pred.low, pred.high, pred.confidence, ages[rows], base, tol)
         targets[target.name] = {"metric": target.metric, "horizon_days": target.horizon, SPLIT_NAME: score}
-    return {"run_id": run.run_id, "dataset": str(ds.path), "dataset_content_hash": str(ds.meta.get("content_hash", "")),
+    return {"run_id": run.run_id, "dataset": str(ds.path), "dataset_content_hash": str(ds.meta.get("content_hash") or ""),
             "since": since, "targets": targets}
 
 

@@ -80,7 +80,7 @@ def predict_rows(run: ModelRun, rows: list[dict[str, Any]]) -> dict[str, dict[st
     x = prepare(pd.DataFrame(rows), run.spec)
     out: dict[str, dict[str, np.ndarray]] = {}
     for target in run.targets:
-        p = predictor.predict(run.model(target), x, run.spec, run.calibration[target.name])
+        p = predictor.predict(run.model(target), x, run.spec, run.calibration[target.name], run.baselines[target.name])
         out[target.name] = {"mean": p.mean, "low": p.low, "high": p.high, "confidence": p.confidence}
     return out
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostRegressor, Pool
 
-from engine.model import calibration
+from engine.model import baselines, calibration
 from engine.model.data import FeatureSpec
 
 
@@ -34,7 +34,18 @@ def raw_predict(model: CatBoostRegressor, x: pd.DataFrame, spec: FeatureSpec) ->
     return mean, np.sqrt(np.maximum(var, 1e-12))
 
 
-def predict(model: CatBoostRegressor, x: pd.DataFrame, spec: FeatureSpec, cal: dict[str, Any]) -> Prediction:
+def offset(x: pd.DataFrame, cal: dict[str, Any], base_params: dict[str, Any]) -> np.ndarray:
+    """The baseline the model was trained on top of (zeros when it learnt log1p(delta) directly)."""
+    name = cal.get("offset_baseline")
+    if not name:
+        return np.zeros(len(x))
+    return baselines.predict(name, x, base_params[name])
+
+
+def predict(model: CatBoostRegressor, x: pd.DataFrame, spec: FeatureSpec, cal: dict[str, Any],
+            base_params: dict[str, Any]) -> Prediction:
+    """Calibrated predictions; ``x`` is the prepared matrix (it holds the s1_* counters)."""
     mean, sd = raw_predict(model, x, spec)
+    mean = mean + offset(x, cal, base_params)
     low, high = calibration.interval(mean, sd, cal)
     return Prediction(mean, sd, low, high, calibration.confidence(sd, cal))

@@ -63,6 +63,11 @@ class ModelSettings:
         100, "Stop when the validation RMSE has not improved for this many iterations (best iteration is kept).",
         min=1, affects_results=True,
     )
+    residual_on_baseline: bool = setting(
+        True, "Each model learns the residual of the log-linear baseline (fitted on train) and predictions add it "
+        "back; trees then only model the deviation from log1p(delta) ~ a*log1p(counter at snapshot 1) + b.",
+        affects_results=True,
+    )
     use_text_features: bool = setting(
         False, "Feed title/tags to CatBoost as text features (measured: see docs/model.md, Benchmarks).",
         affects_results=True,
@@ -87,14 +92,15 @@ class ModelSettings:
     progress_min_interval_s: float = setting(0.25, "... and at most once per this many seconds per target.", min=0.0)
     artifacts_dir: str = setting("", "Where runs go; empty means <workspace>/artifacts.")
 
-    def validate(self) -> str | None:
+    def check_settings(self) -> tuple[str, str] | None:
+        """Cross-field check (engine.settings_base hook): (key, message) or None."""
         try:
             kind1, v1 = parse_cut(self.cut1)
             kind2, v2 = parse_cut(self.cut2)
         except ValueError as exc:
-            return str(exc)
+            return "model.cut1/cut2", str(exc)
         if kind1 != kind2:
-            return "cut1 and cut2 must both be quantiles or both be dates"
+            return "model.cut2", "cut1 and cut2 must both be quantiles or both be dates"
         if not v1 < v2:  # type: ignore[operator]
-            return f"cut1 ({self.cut1}) must be before cut2 ({self.cut2})"
+            return "model.cut2", f"cut1 ({self.cut1}) must be before cut2 ({self.cut2})"
         return None

@@ -39,6 +39,7 @@ from engine.version import __version__, git_commit
 
 EventFn = Callable[[dict[str, Any]], None]
 LOSS = "RMSE"
+OFFSET_BASELINE = "loglinear"
 
 
 class _Progress:
@@ -89,19 +90,22 @@ def _fit_target(
     if len(idx["train"]) < 2 or len(idx["validation"]) < 1:
         return f"too few rows (train {len(idx['train'])}, validation {len(idx['validation'])})"
     tr, va = idx["train"], idx["validation"]
+    base = baselines.fit_all(x.iloc[tr], y_all[tr], target.metric)
+    offset_name = OFFSET_BASELINE if settings.residual_on_baseline else None
+    off = baselines.predict(offset_name, x, base[offset_name]) if offset_name else np.zeros(len(frame))
     model = _estimator(settings, task_type)
     callbacks = [_Progress(target.name, on_event, settings.progress_every, settings.progress_min_interval_s)] \
         if task_type == "CPU" else None
-    model.fit(predictor.make_pool(x.iloc[tr], spec, y_all[tr]), eval_set=predictor.make_pool(x.iloc[va], spec, y_all[va]),
-              callbacks=callbacks)
+    model.fit(predictor.make_pool(x.iloc[tr], spec, y_all[tr] - off[tr]),
+              eval_set=predictor.make_pool(x.iloc[va], spec, y_all[va] - off[va]), callbacks=callbacks)
     artifacts.save_model(model, run_dir / artifacts.model_file(target))
     evals = model.get_evals_result()
     learn, val = evals.get("learn", {}).get(LOSS, []), evals.get("validation", {}).get(LOSS, [])
     curve = [{"target": target.name, "iteration": i, "train_loss": round(float(a), 6),
               "val_loss": round(float(b), 6)} for i, (a, b) in enumerate(zip(learn, val, strict=False))]
-    base = baselines.fit_all(frame.iloc[tr], y_all[tr], target.metric)
     mu_v, sd_v = predictor.raw_predict(model, x.iloc[va], spec)
-    cal = calibration.fit(y_all[va], mu_v, sd_v, settings.interval_level, settings.confidence_tolerance)
+    cal = calibration.fit(y_all[va], mu_v + off[va], sd_v, settings.interval_level, settings.confidence_tolerance,
+                          offset_name)
     age = frame.get("video_age_hours_at_snapshot1")
     ages = np.asarray(age, dtype=float) if age is not None else np.full(len(frame), np.nan)
     scores: dict[str, Any] = {"best_iteration": int(model.get_best_iteration() or 0),
@@ -111,8 +115,8 @@ def _fit_target(
         if len(rows) == 0:
             scores[name] = None
             continue
-        pred = predictor.predict(model, x.iloc[rows], spec, cal)
-        base_preds = {b: baselines.predict(b, frame.iloc[rows], p) for b, p in base.items()}
+        pred = predictor.predict(model, x.iloc[rows], spec, cal, base)
+        base_preds = {b: baselines.predict(b, x.iloc[rows], p) for b, p in base.items()}
         y = y_all[rows]
         scores[name] = metrics.score(y, pred.mean, pred.low, pred.high, pred.confidence, ages[rows], base_preds,
                                      settings.confidence_tolerance)
@@ -129,10 +133,10 @@ def _config_sections(settings: ModelSettings, ds: Dataset, run_id: str, spec: Fe
                 "vidops_version": __version__, "git_commit": git_commit() or "",
                 "seed": settings.seed, "thread_count": settings.thread_count, "task_type": task_type,
                 "dataset_dir": str(ds.path.resolve()),
-                "dataset_content_hash": str(meta.get("content_hash", "")),
-                "dataset_config_hash": str(meta.get("config_hash", "")),
-                "extractor_config_hash": str(meta.get("extractor_config_hash", "")),
-                "dataset_schema_version": str(meta.get("schema_version", "")),
+                "dataset_content_hash": str(meta.get("content_hash") or ""),
+                "dataset_config_hash": str(meta.get("config_hash") or ""),
+                "extractor_config_hash": str(meta.get("extractor_config_hash") or ""),
+                "dataset_schema_version": str(meta.get("schema_version") or ""),
                 "feature_schema": ",".join(spec.columns)},
         "model": {k: v for k, v in asdict(settings).items()},
     }
@@ -177,7 +181,7 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
         if not all_scores:
             raise ValueError(f"no target could be trained: {skipped}")
         result = {"schema_version": artifacts.ARTIFACT_SCHEMA_VERSION, "run_id": rid,
-                  "dataset_content_hash": str(ds.meta.get("content_hash", "")), "split": split.summary,
+                  "dataset_content_hash": str(ds.meta.get("content_hash") or ""), "split": split.summary,
                   "targets": all_scores, "skipped": skipped}
         atomic_write_json(run_path / "metrics.json", result)
         atomic_write_json(run_path / "baselines.json", all_base)
