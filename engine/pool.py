@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from engine.resources import thread_env
+
 
 @dataclass
 class WorkerHandle:
@@ -95,14 +97,12 @@ class WorkerHandle:
                 pass
 
 
-def spawn_worker(worker_id: int, batch_dir: Path, log_path: Path) -> WorkerHandle:
+def spawn_worker(worker_id: int, batch_dir: Path, log_path: Path, pool_size: int = 1) -> WorkerHandle:
     """Start ``python -m engine.worker`` with a private message pipe."""
     r, w = os.pipe()
     os.set_blocking(r, False)
-    env = dict(os.environ, VIDOPS_MSG_FD=str(w), PYTHONUNBUFFERED="1")
-    # Workers share the CPU with each other: keep each library from spawning a thread per core.
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(var, "1")
+    # Workers share the CPU: each gets cores // workers threads for decoders and numeric libraries.
+    env = {**os.environ, **thread_env(pool_size), "VIDOPS_MSG_FD": str(w), "PYTHONUNBUFFERED": "1"}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(

@@ -26,6 +26,7 @@ from engine.batch import BatchPaths, load_batch_config
 from engine.config import Settings
 from engine.errors import classify
 from engine.pipeline import process_video
+from engine.resources import apply_thread_limits
 from engine.store import ResultStore, RunDir
 
 _PR_SET_PDEATHSIG = 1
@@ -123,6 +124,7 @@ def run_one(cmd: dict[str, Any], settings: Settings, store: ResultStore, paths: 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _die_with_parent()
+    apply_thread_limits()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     paths = BatchPaths(Path(argv[0]))
     worker_id = int(argv[1])

@@ -36,7 +36,7 @@ class LocalBackend:
     # -- pool management --------------------------------------------------------------
     def _spawn(self) -> None:
         self._next_id += 1
-        w = spawn_worker(self._next_id, self.sup.paths.root, self._log)
+        w = spawn_worker(self._next_id, self.sup.paths.root, self._log, self.target)
         self.workers[w.worker_id] = w
         if self._sel is not None:
             self._sel.register(w.msg_fd, selectors.EVENT_READ, w.worker_id)
