@@ -123,22 +123,27 @@ class DashboardScreen(Screen[None]):
 
     def on_batch_polled(self, message: BatchPolled) -> None:
         d = message.delta
+        changed = d.summary != self.summary or bool(d.rows) or bool(d.alerts)
         self.summary = d.summary
         table = self.videos
         if d.rows:
             table.apply_rows(d.rows, d.order)
         now = self.clock()
         table.refresh_rows(now)
-        alerts = self.query_one("#alerts", AlertsTable)
-        alerts.add_alerts(d.alerts)
         header = self.query_one(BatchHeader)
-        header.summary, header.now, header.alert_count = d.summary, now, alerts.unacknowledged
-        self.query_one("#videos-status", Static).update(table.page_label())
+        header.summary = d.summary
+        if d.summary.alive or d.first:
+            header.now = now  # the elapsed clock ticks only while the batch runs
         if d.metrics is not None:
             self.query_one(SystemPanel).add_sample(d.metrics)
         if d.workers or d.first:
             self.query_one(WorkersTable).show(d.workers)
-        n = alerts.unacknowledged
+        if not changed and not d.first:
+            return  # an idle tick: nothing else to redraw
+        alerts = self.query_one("#alerts", AlertsTable)
+        alerts.add_alerts(d.alerts)
+        header.alert_count = n = alerts.unacknowledged
+        self.query_one("#videos-status", Static).update(table.page_label())
         self.query_one(TabbedContent).get_tab("tab-alerts").label = f"Alerts ({n})" if n else "Alerts"
         self.refresh_bindings()
 

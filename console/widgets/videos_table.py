@@ -49,6 +49,8 @@ class VideosTable(DataTable[Text | str]):
         self._filtered: list[str] = []
         self._stale = True
         self._shown: dict[str, tuple[Text | str, ...]] = {}
+        self._dirty: set[str] = set()  # rows changed since the last refresh
+        self._window_stale = True  # filter, search, page or membership changed
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -60,22 +62,28 @@ class VideosTable(DataTable[Text | str]):
         for key, row in rows.items():
             old = self.rows_by_key.get(key)
             self.rows_by_key[key] = row
+            self._dirty.add(key)
             if row.status == "failed":
                 self.failed_keys.add(key)
             else:
                 self.failed_keys.discard(key)
             if old is None or old.status != row.status:
-                self._stale = True
+                self._stale = self._window_stale = True
+        if order:
+            self._window_stale = True
 
     def watch_filter_name(self) -> None:
-        self._stale, self.page = True, 0
+        self._stale = self._window_stale = True
+        self.page = 0
         self.refresh_rows()
 
     def watch_search(self) -> None:
-        self._stale, self.page = True, 0
+        self._stale = self._window_stale = True
+        self.page = 0
         self.refresh_rows()
 
     def watch_page(self) -> None:
+        self._window_stale = True
         self.refresh_rows()
 
     def cycle_filter(self) -> None:
@@ -112,25 +120,56 @@ class VideosTable(DataTable[Text | str]):
 
     # -- display ----------------------------------------------------------------------------
     def refresh_rows(self, now: float = 0.0) -> None:
-        """Bring the mounted rows in line with the window: add, update, remove by key."""
+        """Bring the mounted rows in line with the window: add, update, remove by key.
+
+        Only rows that changed (or run, for their elapsed time) are re-rendered; an idle batch
+        costs nothing. When most of the window is replaced (a new page or filter, an operator
+        action) the table is refilled at once, which is far cheaper than row-by-row removal.
+        """
         if not self.is_mounted:
+            return
+        if not self._window_stale:
+            todo = [k for k in self._shown if k in self._dirty or self.rows_by_key[k].status == "running"]
+            self._dirty.clear()
+            if todo:
+                with self.app.batch_update():
+                    for key in todo:
+                        self._update(key, cells(self.rows_by_key[key], now))
             return
         window = self.window()
         wanted = set(window)
+        self._dirty.clear()
+        self._window_stale = False
+        gone = [k for k in self._shown if k not in wanted]
         with self.app.batch_update():
-            for key in [k for k in self._shown if k not in wanted]:
+            if len(gone) > len(self._shown) // 2:
+                cursor_key = self.selected_key
+                self.clear()
+                self._shown.clear()
+                for key in window:
+                    self._shown[key] = new = cells(self.rows_by_key[key], now)
+                    self.add_row(*new, key=key)
+                if cursor_key in wanted:
+                    self.move_cursor(row=self.get_row_index(cursor_key))
+                return
+            for key in gone:
                 self.remove_row(key)
                 del self._shown[key]
             for key in window:
                 new = cells(self.rows_by_key[key], now)
-                old = self._shown.get(key)
-                if old is None:
+                if key not in self._shown:
                     self.add_row(*new, key=key)
-                elif old != new:
-                    for (col, _), a, b in zip(COLUMNS, old, new, strict=True):
-                        if a != b:
-                            self.update_cell(key, col, b)
-                self._shown[key] = new
+                    self._shown[key] = new
+                else:
+                    self._update(key, new)
+
+    def _update(self, key: str, new: tuple[Text | str, ...]) -> None:
+        old = self._shown[key]
+        if old != new:
+            for (col, _), a, b in zip(COLUMNS, old, new, strict=True):
+                if a != b:
+                    self.update_cell(key, col, b)
+            self._shown[key] = new
 
     def page_label(self) -> str:
         n = len(self.filtered)
