@@ -1,0 +1,135 @@
+"""The model commands end to end: train -> report -> evaluate -> predict (single, batch)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from console.cli import main
+from engine.atomic import atomic_write_json
+from engine.model.synthetic import write_synthetic
+
+ROOT = Path(__file__).resolve().parents[3]
+SCHEMA = json.loads((ROOT / "schemas" / "prediction.schema.json").read_text())
+CONFIG = """
+[model]
+iterations = 40
+early_stopping_rounds = 20
+depth = 4
+learning_rate = 0.2
+task_type = "cpu"
+progress_min_interval_s = 0.0
+"""
+SNAPSHOT = {"video_id": "newvid", "snapshot_time": "2018-04-01T14:00:00Z", "published_at": "2018-03-31T10:00:00Z",
+            "views": 250000, "likes": 9000, "comments": 800, "dislikes": 100, "category_id": "10",
+            "title": "official music video", "tags": 'music|"video"'}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("cli")
+    (root / "config.toml").write_text(CONFIG)
+    ds = write_synthetic(root / "ds", n=500, seed=2)
+    ws = root / "ws"
+    run_dir = ws / "artifacts" / "run1"
+    rc = main(["--workspace", str(ws), "--config", str(root / "config.toml"), "train", "--dataset", str(ds),
+               "--out", str(run_dir), "--job-id", "job1"])
+    assert rc == 0
+    return {"root": root, "ds": ds, "ws": ws, "run": run_dir}
+
+
+def _cli(env: dict[str, Path], *argv: str) -> int:
+    return main(["--workspace", str(env["ws"]), "--config", str(env["root"] / "config.toml"), *argv])
+
+
+def _result_run(root: Path, config_hash: str, video_id: str = "newvid") -> Path:
+    run = root / "store" / "youtube" / video_id / "r1"
+    run.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run / "manifest.json", {
+        "schema_version": 1, "platform_id": "youtube", "video_id": video_id, "run_id": "r1",
+        "config_hash": config_hash, "status": "complete",
+        "components": {"probe": {"status": "done", "version": "1", "summary": {"duration_s": 212.0}}}})
+    return run
+
+
+def test_train_prints_table_and_writes_events(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    events = [json.loads(line) for line in (env["ws"] / "jobs" / "job1" / "events.jsonl").read_text().splitlines()]
+    types = [e["type"] for e in events]
+    assert types[0] == "train_started" and types[-1] == "train_finished" and "train_progress" in types
+    done = [e for e in events if e["type"] == "train_target_done"]
+    assert len(done) == 9 and "mae" in done[0]["metrics"]
+    assert (env["run"] / "model_views_7d.cbm").is_file()
+
+
+def test_report_reprints_stored_report(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert _cli(env, "report", str(env["run"])) == 0
+    assert capsys.readouterr().out == (env["run"] / "report.md").read_text()
+    assert _cli(env, "report", "run1") == 0  # a run id in the workspace works too
+    assert _cli(env, "report", "no-such-run") == 2
+
+
+def test_evaluate_json(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert _cli(env, "evaluate", "--model", str(env["run"]), "--dataset", str(env["ds"]), "--since", "2018-03-01",
+                "--json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    v = doc["metrics"]["views"]["7d"]
+    assert {"mae", "rmse", "spearman", "n", "baseline_mae", "coverage80"} <= set(v) and v["n"] > 0
+    assert set(doc["metrics"]) == {"views", "likes", "comments"}
+    assert _cli(env, "evaluate", "--model", str(env["run"]), "--dataset", str(env["root"])) == 2
+
+
+def test_predict_run_is_valid_and_byte_identical(env: dict[str, Path]) -> None:
+    run = _result_run(env["root"], "synthetic-extract")
+    outs = []
+    for i in range(2):
+        out = env["root"] / f"pred{i}.json"
+        assert _cli(env, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot", json.dumps(SNAPSHOT),
+                    "--out", str(out)) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    doc = json.loads(outs[0])
+    jsonschema.validate(doc, SCHEMA)
+    v7 = doc["predictions"]["views"]["7d"]
+    assert v7["low"] <= v7["value"] <= v7["high"] and 0 <= v7["confidence"] <= 1
+    assert v7["total"] == SNAPSHOT["views"] + v7["value"]
+    assert set(doc["predictions"]["views"]) == {"7d", "14d", "21d"}
+    assert doc["features_used"]["probe__duration_s"] == 212.0
+    assert doc["model_info"]["dataset_hash"] == "synthetic-content" and doc["run_id"] == "r1"
+
+
+def test_predict_refuses_other_extractor_config(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    run = _result_run(env["root"], "another-hash", video_id="other")
+    capsys.readouterr()
+    assert _cli(env, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot", json.dumps(SNAPSHOT)) == 2
+    assert "config_hash" in capsys.readouterr().err
+
+
+def test_predict_batch(env: dict[str, Path]) -> None:
+    run = _result_run(env["root"], "synthetic-extract", video_id="b2")
+    _result_run(env["root"], "synthetic-extract", video_id="b1")
+    batch = env["ws"] / "batches" / "bt1"
+    batch.mkdir(parents=True)
+    lines = [{"key": f"youtube__{v}", "platform_id": "youtube", "video_id": v, "video_path": f"/x/{v}.mp4", "run_id": "r1"}
+             for v in ("b2", "b1", "b3")]
+    (batch / "videos.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    snaps = env["root"] / "snaps.jsonl"
+    snaps.write_text("".join(json.dumps({**SNAPSHOT, "video_id": v}) + "\n" for v in ("b1", "b2")))
+    store_cfg = env["root"] / "batch_config.toml"
+    store_cfg.write_text(CONFIG + f'\n[paths]\nresult_store = "{run.parents[2]}"\n')
+    out = env["root"] / "preds.jsonl"
+    rc = main(["--workspace", str(env["ws"]), "--config", str(store_cfg), "predict", "--model", str(env["run"]),
+               "--batch", "bt1", "--snapshots", str(snaps), "--out", str(out)])
+    assert rc == 0
+    docs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [d["video_id"] for d in docs] == ["b1", "b2"]  # sorted; b3 has no snapshot/run
+    for d in docs:
+        jsonschema.validate(d, SCHEMA)
+
+
+def test_train_bad_dataset_is_usage_error(env: dict[str, Path]) -> None:
+    assert _cli(env, "train", "--dataset", str(env["root"] / "missing")) == 2
