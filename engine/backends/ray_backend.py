@@ -62,6 +62,7 @@ class _Flight:
     kill_reason: str | None = None
     shipped: bool = False
     write_error: str | None = None
+    worker: int | None = None  # vidops's number for the Ray worker process running it
 
 
 def connect(address: str) -> tuple[Any, bool]:
@@ -117,7 +118,9 @@ class RayBackend:
         self.faults = faults.load()
         self.flights: dict[str, _Flight] = {}
         self.slot_proc: dict[int, tuple[int, str | None]] = {}  # slot -> (pid, node ip) last seen
+        self.procs: dict[tuple[str | None, int | None], int] = {}  # (node id, pid) -> worker number
         self.videos_done: dict[int, int] = {}
+        self._next_worker = 0
         self._seq = 0
         self._check_resources()
 
@@ -274,9 +277,8 @@ class RayBackend:
             if kind == "started":
                 f.started, f.last_progress, f.stage = True, now, "starting"
                 f.pid, f.node_id, f.node_ip = int(fields["pid"]), fields.get("node_id"), fields.get("node_ip")
-                if self.slot_proc.get(f.slot) != (f.pid, f.node_ip):
-                    self.slot_proc[f.slot] = (f.pid, f.node_ip)
-                    self.sup.emit("worker_started", worker=f.slot, pid=f.pid, node=f.node_ip, node_id=f.node_id)
+                self.slot_proc[f.slot] = (f.pid, f.node_ip)
+                f.worker = self._worker_number(f)
                 self.sup.state.video(f.key).pid = f.pid  # live view (video_started had no pid yet)
             elif kind == "progress":
                 f.last_progress, f.stage, f.fraction = now, fields["stage"], float(fields["fraction"])
@@ -353,11 +355,22 @@ class RayBackend:
             return
         else:
             cls, msg = "worker_lost", f"worker lost ({type(exc).__name__}: {_first_line(exc)})"
-        if f.pid is not None:
+        if f.worker is not None:
             self.slot_proc.pop(f.slot, None)
-            self.sup.emit("worker_exited", worker=f.slot, pid=f.pid, node=f.node_ip, exit_code=None, signal=None,
-                          reason=f.kill_reason or "crashed")
+            self.procs.pop((f.node_id, f.pid), None)
+            self.sup.emit("worker_exited", worker=f.worker, pid=f.pid, node=f.node_ip, exit_code=None, signal=None,
+                          reason=f.kill_reason or "crashed", slot=f.slot)
         self.sup.on_failed(f.key, cls, True, True, f"{msg} ({where})", worker_lost=cls == "worker_lost")
+
+    def _worker_number(self, f: _Flight) -> int:
+        """Ray reuses worker processes across tasks: number each one once, when first seen."""
+        ident = (f.node_id, f.pid)
+        if ident not in self.procs:
+            self._next_worker += 1
+            self.procs[ident] = self._next_worker
+            self.sup.emit("worker_started", worker=self.procs[ident], pid=f.pid, node=f.node_ip,
+                          node_id=f.node_id, slot=f.slot)
+        return self.procs[ident]
 
     def _append_log(self, f: _Flight, lines: list[str]) -> None:
         if not lines:
