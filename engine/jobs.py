@@ -45,10 +45,19 @@ def _run_train(settings: Settings, params: dict[str, Any], on_event: EventFn) ->
     return {"run_dir": str(run_dir), "seconds": result.seconds}
 
 
+def _run_pipeline(settings: Settings, params: dict[str, Any], on_event: EventFn) -> dict[str, Any]:
+    from engine.workflow import Pipeline, PipelineSpec, demo_spec
+
+    spec = demo_spec() if params.get("demo") else PipelineSpec(**params["spec"])
+    summary = Pipeline(settings.paths.workspace, settings, spec, on_event).run()
+    return {"summary": summary}
+
+
 # kind -> function(settings, params, on_event); params are plain JSON.
 JOB_KINDS: dict[str, Callable[[Settings, dict[str, Any], EventFn], dict[str, Any]]] = {
     "dataset": _run_dataset,
     "train": _run_train,
+    "pipeline": _run_pipeline,
 }
 
 

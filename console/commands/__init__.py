@@ -10,6 +10,7 @@ COMMANDS: list[str] = [
     "status_cmd",
     "attach_cmd",
     "control_cmd",
+    "pipeline_cmd",
     "extract_cmd",
     "validate_cmd",
     "dataset_cmd",

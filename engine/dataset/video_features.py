@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +110,8 @@ def _add_array(module: str, array: str, arr: np.ndarray, settings: FeatureSettin
         for stat, x in series_stats(a).items():
             out.values[f"{base}__{stat}"] = x
     elif a.ndim == 2 and a.shape[1] <= settings.embedding_max_dim:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column is a NaN feature, not news
             means = np.nanmean(a, axis=0) if a.shape[0] else np.full(a.shape[1], np.nan)
         for i, x in enumerate(means):
             out.values[f"{base}__mean_{i:03d}"] = float(x)
