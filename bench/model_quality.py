@@ -39,6 +39,9 @@ def main() -> int:
     ap.add_argument("--cut2", default="2018-03-15", help="validation/test cut")
     ap.add_argument("--text", choices=("off", "on", "both"), default="off")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--age-split", action="store_true",
+                    help="also train with the age split (14d/21d targets exist only from Feb 2018 on, so a time "
+                         "split cannot train them on this file)")
     ap.add_argument("--json", metavar="FILE", help="write the figures here")
     args = ap.parse_args()
     if not Path(args.snapshots).is_file():
@@ -60,10 +63,14 @@ def main() -> int:
         name = "text" if use_text else "no_text"
         result = train(built.out, ms, work / f"run-{name}")
         m = result.metrics
-        print(f"\n== {name}: trained 9 targets in {result.seconds:.1f} s ({args.threads} threads) ==")
+        print(f"\n== {name}: trained {len(m['targets'])} targets in {result.seconds:.1f} s ({args.threads} threads) ==")
         print(report.render_table(m))
         split = m["split"]
         print(f"split rows {split['rows']}, dropped by channel constraint {split['dropped_by_channel_constraint']}")
+        print("rows with a target per split: " + "; ".join(
+            f"{k} {v['train']}/{v['validation']}/{v['test']}" for k, v in split["per_target"].items()))
+        for k, why in m.get("skipped", {}).items():
+            print(f"not trained: {k}: {why}")
         v7 = m["targets"]["views_7d"]["test"]
         gain = 1.0 - v7["mae"] / v7["baseline_loglinear_mae"]
         checks = {"views_7d_mae_gain_vs_loglinear": round(gain, 4), "views_7d_spearman": v7["spearman"],
@@ -75,6 +82,17 @@ def main() -> int:
         ok = ok and passed
         figures[name] = {"checks": checks, "passed": passed, "split": split,
                          "table": [dict(zip(report.HEADER, row, strict=True)) for row in report.table_rows(m)]}
+    if args.age_split:
+        ms = replace(settings.model, split="age", thread_count=args.threads, task_type="cpu")
+        result = train(built.out, ms, work / "run-age")
+        print(f"\n== age split (< {ms.age_threshold_hours:g} h at snapshot 1 -> train; older channels halved "
+              f"into validation/test): {result.seconds:.1f} s ==")
+        print(report.render_table(result.metrics, splits=("test",)))
+        for k, why in result.metrics.get("skipped", {}).items():
+            print(f"not trained: {k}: {why}")
+        figures["age_split"] = {"train_seconds": round(result.seconds, 2),
+                               "table": [dict(zip(report.HEADER, row, strict=True))
+                                         for row in report.table_rows(result.metrics, ("test",))]}
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return 0 if ok else 1

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from catboost import CatBoostRegressor
+from catboost import CatBoostError, CatBoostRegressor
 
 from engine.atomic import atomic_write_json, atomic_write_text
 from engine.model import artifacts, baselines, calibration, device, metrics, predictor, report
@@ -93,16 +93,27 @@ def _fit_target(
     base = baselines.fit_all(x.iloc[tr], y_all[tr], target.metric)
     offset_name = OFFSET_BASELINE if settings.residual_on_baseline else None
     off = baselines.predict(offset_name, x, base[offset_name]) if offset_name else np.zeros(len(frame))
+    train_pool = predictor.make_pool(x.iloc[tr], spec, y_all[tr] - off[tr])
+    val_pool = predictor.make_pool(x.iloc[va], spec, y_all[va] - off[va])
+    progress = _Progress(target.name, on_event, settings.progress_every, settings.progress_min_interval_s)
     model = _estimator(settings, task_type)
-    callbacks = [_Progress(target.name, on_event, settings.progress_every, settings.progress_min_interval_s)] \
-        if task_type == "CPU" else None
-    model.fit(predictor.make_pool(x.iloc[tr], spec, y_all[tr] - off[tr]),
-              eval_set=predictor.make_pool(x.iloc[va], spec, y_all[va] - off[va]), callbacks=callbacks)
+    try:
+        model.fit(train_pool, eval_set=val_pool, callbacks=[progress] if task_type == "CPU" else None)
+    except CatBoostError as exc:
+        if task_type == "CPU":
+            raise
+        # CatBoost's GPU build lacks some losses/options on some versions: retrain this target on the CPU.
+        on_event({"type": "train_device_fallback", "target": target.name, "message": str(exc)[:300]})
+        model = _estimator(settings, "CPU")
+        model.fit(train_pool, eval_set=val_pool, callbacks=[progress])
     artifacts.save_model(model, run_dir / artifacts.model_file(target))
     evals = model.get_evals_result()
     learn, val = evals.get("learn", {}).get(LOSS, []), evals.get("validation", {}).get(LOSS, [])
     curve = [{"target": target.name, "iteration": i, "train_loss": round(float(a), 6),
               "val_loss": round(float(b), 6)} for i, (a, b) in enumerate(zip(learn, val, strict=False))]
+    if progress.last == -np.inf:  # no callbacks ran (GPU): replay the curve, thinned
+        for row in curve[:: settings.progress_every]:
+            on_event({"type": "train_progress", **row})
     mu_v, sd_v = predictor.raw_predict(model, x.iloc[va], spec)
     cal = calibration.fit(y_all[va], mu_v + off[va], sd_v, settings.interval_level, settings.confidence_tolerance,
                           offset_name)
@@ -174,9 +185,6 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
             scores.update(metric=target.metric, horizon_days=target.horizon)
             all_scores[target.name], all_base[target.name], all_cal[target.name] = scores, base, cal
             curves.extend(curve)
-            if task_type != "CPU":  # no CatBoost callbacks on GPU: replay the curve, thinned
-                for row in curve[:: settings.progress_every]:
-                    emit({"type": "train_progress", **row})
             emit({"type": "train_target_done", "target": target.name, "metrics": report.summary_of(scores)})
         if not all_scores:
             raise ValueError(f"no target could be trained: {skipped}")
