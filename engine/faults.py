@@ -2,7 +2,8 @@
 
 Format (JSON): ``{"<video_key>": {"sleep_s": 5, "attempts": [1], "heartbeat": true, "exit": 0}}``.
 ``sleep_s`` delays the attempt (sending progress heartbeats unless ``heartbeat`` is false, which
-simulates a stall); ``exit`` ends the worker process abruptly with that code (a crash). Faults
+simulates a stall); ``exit`` ends the worker process abruptly with that code (a crash);
+``raise`` raises an error of that class (``cuda_oom``, ``oom``, ``unknown``, ``undecodable``). Faults
 apply to the listed attempts (all when omitted). Unset in normal operation: then this is a no-op.
 """
 
@@ -13,6 +14,8 @@ import os
 import time
 from collections.abc import Callable
 from typing import Any
+
+from engine import errors
 
 ENV = "VIDOPS_FAULTS"
 
@@ -39,3 +42,17 @@ def inject(faults: dict[str, dict[str, Any]], key: str, attempt: int, progress: 
         time.sleep(min(0.2, max(end - time.monotonic(), 0)))
     if "exit" in fault:
         os._exit(int(fault["exit"]))
+    if "raise" in fault:
+        raise _RAISES[fault["raise"]](f"injected fault ({fault['raise']}) on {key} attempt {attempt}")
+
+
+def _unknown(message: str) -> Exception:
+    return RuntimeError(message)
+
+
+_RAISES: dict[str, Callable[[str], Exception]] = {
+    "cuda_oom": errors.CudaOutOfMemory,
+    "oom": errors.OutOfMemory,
+    "undecodable": errors.Undecodable,
+    "unknown": _unknown,
+}

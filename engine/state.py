@@ -17,7 +17,7 @@ from engine.events import read_events
 FINAL_STATUSES = frozenset({"done", "skipped", "failed"})
 
 
-@dataclass
+@dataclass(slots=True)  # one per video: slots keep a 100k-video state small
 class VideoState:
     key: str
     platform_id: str = ""

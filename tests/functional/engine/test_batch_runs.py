@@ -241,3 +241,40 @@ def test_retry_named_permanent_failure_after_fixing_input(setup: tuple[Path, Pat
     vidops(ws, cfg, "retry", batch, "--video", "local__late", "--no-ui", check=0)
     doc = json.loads(vidops(ws, cfg, "status", batch, "--json", check=0).stdout)
     assert doc["counts"]["failed"] == 0 and doc["counts"]["done"] == 2
+
+
+def test_cuda_oom_halves_batch_size_and_unknown_errors_retry_once(setup: tuple[Path, Path, Path]) -> None:
+    d, ws, cfg = setup
+    lst = write_list(d, ["v0.avi", "v1.avi"])
+    faults = json.dumps({"local__v0": {"raise": "cuda_oom", "attempts": [1, 2]},
+                         "local__v1": {"raise": "unknown"}})
+    vidops(ws, cfg, "run", str(lst), "--no-ui", "--workers", "1", env={"VIDOPS_FAULTS": faults}, check=1)
+    evs = events(ws, only_batch(ws))
+    scales = [e["batch_size_scale"] for e in evs if e["type"] == "video_started" and e["key"] == "local__v0"]
+    assert scales == [1.0, 0.5, 0.25]
+    assert any(e["type"] == "alert" and e["kind"] == "gpu_oom" for e in evs)
+    assert any(e["type"] == "video_succeeded" and e["key"] == "local__v0" for e in evs)
+    v1 = [e for e in evs if e["type"] == "video_failed" and e["key"] == "local__v1"]
+    assert [e["final"] for e in v1] == [False, True] and v1[0]["error_class"] == "unknown"
+    log = (ws / "batches" / only_batch(ws) / "logs" / "local__v1.log").read_text()
+    assert "Traceback" in log and "injected fault" in log
+
+
+def test_rss_limit_recycling_and_error_rate_alert(setup: tuple[Path, Path, Path]) -> None:
+    d, ws, cfg = setup
+    cfg.write_text(FAST + "[pool]\nmax_rss_mb = 1\nmax_videos_per_worker = 1\n[retry]\nmax_attempts = 2\n"
+                   .replace("[retry]\nmax_attempts = 2\n", "") + "[alerts]\nmin_error_samples = 1\n")
+    lst = write_list(d, ["v0.avi"])
+    faults = json.dumps({"local__v0": {"sleep_s": 3}})
+    vidops(ws, cfg, "run", str(lst), "--no-ui", "--workers", "1", env={"VIDOPS_FAULTS": faults}, check=1)
+    evs = events(ws, only_batch(ws))
+    fails = [e for e in evs if e["type"] == "video_failed"]
+    assert fails and all(e["error_class"] == "oom" for e in fails) and fails[-1]["final"]
+    assert any(e["type"] == "alert" and e["kind"] == "error_rate" for e in evs)
+    # Recycling: a fresh batch with 3 videos and max_videos_per_worker = 1 uses 3 workers.
+    cfg.write_text(FAST + "[pool]\nmax_videos_per_worker = 1\n")
+    lst = write_list(d, ["v0.avi", "v1.avi", "v2.avi"])
+    vidops(ws, cfg, "run", str(lst), "--no-ui", "--workers", "1", "--batch-id", "recycle", check=0)
+    evs = events(ws, "recycle")
+    assert len({e["pid"] for e in evs if e["type"] == "worker_started"}) == 3
+    assert sum(1 for e in evs if e["type"] == "worker_exited" and e["reason"] == "recycled") >= 2
