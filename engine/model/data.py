@@ -136,6 +136,19 @@ def usable_text(frame: pd.DataFrame, spec: FeatureSpec) -> FeatureSpec:
     return FeatureSpec(spec.numeric, spec.categorical, keep)
 
 
+def has_target(frame: pd.DataFrame, target: Target) -> np.ndarray:
+    """Rows whose mask is 1 and whose target is a finite number (nullable masks count NA as 0)."""
+    if target.mask not in frame.columns or target.column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    mask = pd.to_numeric(frame[target.mask], errors="coerce").fillna(0).to_numpy(dtype=float) == 1
+    y = pd.to_numeric(frame[target.column], errors="coerce").to_numpy(dtype=float)
+    return np.asarray(mask & np.isfinite(y))
+
+
+def target_values(frame: pd.DataFrame, target: Target) -> np.ndarray:
+    return pd.to_numeric(frame[target.column], errors="coerce").to_numpy(dtype=float)
+
+
 def counter_column(metric: str) -> str:
     """The snapshot-1 counter of a metric (``s1_views``, ``s1_likes``, ``s1_comments``)."""
     return f"s1_{metric}"

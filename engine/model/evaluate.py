@@ -14,7 +14,7 @@ import pandas as pd
 
 from engine.model import baselines, metrics, predictor
 from engine.model.artifacts import ModelRun
-from engine.model.data import load_dataset, prepare
+from engine.model.data import has_target, load_dataset, prepare, target_values
 
 SPLIT_NAME = "evaluation"
 
@@ -44,8 +44,8 @@ def evaluate(run: ModelRun, dataset_dir: str | Path, since: str | None = None) -
     for target in run.targets:
         if target.column not in frame.columns:
             continue
-        y_all = frame[target.column].to_numpy(dtype=float)
-        rows = np.flatnonzero((frame[target.mask].to_numpy() == 1) & np.isfinite(y_all))
+        y_all = target_values(frame, target)
+        rows = np.flatnonzero(has_target(frame, target))
         if len(rows) == 0:
             targets[target.name] = {"metric": target.metric, "horizon_days": target.horizon, SPLIT_NAME: None}
             continue

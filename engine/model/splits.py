@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.model.data import Target
+from engine.model.data import Target, has_target
 from engine.model.settings import ModelSettings, parse_cut
 
 SPLITS = ("train", "validation", "test")
@@ -95,6 +95,6 @@ def make_split(frame: pd.DataFrame, settings: ModelSettings, targets: list[Targe
         summary["cut1"] = _cut_time(times, settings.cut1).isoformat()
         summary["cut2"] = _cut_time(times, settings.cut2).isoformat()
     for target in targets:
-        has = frame[target.mask].to_numpy() == 1 if target.mask in frame.columns else np.zeros(len(frame), bool)
+        has = has_target(frame, target)
         summary["per_target"][target.name] = {name: int((has & (labels == name)).sum()) for name in SPLITS}
     return SplitResult(labels=labels, summary=summary)

@@ -22,17 +22,21 @@ import numpy as np
 from catboost import CatBoostError, CatBoostRegressor
 
 from engine.atomic import atomic_write_json, atomic_write_text
+from engine.events import EVENT_SCHEMA_VERSION
 from engine.model import artifacts, baselines, calibration, device, metrics, predictor, report
 from engine.model.data import (
     Dataset,
     FeatureSpec,
     Target,
     feature_spec,
+    has_target,
     load_dataset,
     prepare,
+    target_values,
     targets_of,
     usable_text,
 )
+from engine.model.predict import PREDICTION_SCHEMA_VERSION
 from engine.model.settings import ModelSettings
 from engine.model.splits import SPLITS, make_split
 from engine.version import __version__, git_commit
@@ -84,8 +88,8 @@ def _fit_target(
     task_type: str, run_dir: Path, on_event: EventFn,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]] | str:
     frame = ds.frame
-    y_all = frame[target.column].to_numpy(dtype=float)
-    has = (frame[target.mask].to_numpy() == 1) & np.isfinite(y_all)
+    y_all = target_values(frame, target)
+    has = has_target(frame, target)
     idx = {name: np.flatnonzero(has & (labels == name)) for name in SPLITS}
     if len(idx["train"]) < 2 or len(idx["validation"]) < 1:
         return f"too few rows (train {len(idx['train'])}, validation {len(idx['validation'])})"
@@ -141,6 +145,7 @@ def _config_sections(settings: ModelSettings, ds: Dataset, run_id: str, spec: Fe
     meta = ds.meta
     return {
         "run": {"run_id": run_id, "artifact_schema_version": artifacts.ARTIFACT_SCHEMA_VERSION,
+                "prediction_schema_version": PREDICTION_SCHEMA_VERSION, "event_schema_version": EVENT_SCHEMA_VERSION,
                 "vidops_version": __version__, "git_commit": git_commit() or "",
                 "seed": settings.seed, "thread_count": settings.thread_count, "task_type": task_type,
                 "dataset_dir": str(ds.path.resolve()),
