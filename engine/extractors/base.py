@@ -47,6 +47,10 @@ class FrameSpec:
     fps: float | None = None
     width: int = 160
     color: Literal["bgr", "gray"] = "gray"
+    #: > 0: also hand over a central crop of about this many pixels square of the *native*
+    #: (stored, unrotated) luma plane, aligned to the 8-px coding grid (``FrameBatch.crops``),
+    #: for measures that need source-resolution detail (shot_quality.blockiness)
+    luma_crop: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class FrameBatch:
     indices: np.ndarray  # int64 (n,) source frame indices
     times: np.ndarray  # float64 (n,) presentation times in seconds
     frames: np.ndarray  # uint8 (n, H, W) gray or (n, H, W, 3) BGR at analysis size
+    crops: np.ndarray | None = None  # uint8 (n, c, c') native luma crops when FrameSpec.luma_crop > 0
 
 
 @dataclass

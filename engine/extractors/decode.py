@@ -14,9 +14,11 @@ that ``shot_quality.blockiness`` reads them as compression blocking (documented 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import av
 import cv2
@@ -25,6 +27,7 @@ import numpy as np
 from engine.errors import Undecodable, ZeroFrames
 
 _YUV420 = {"yuv420p", "yuvj420p"}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,21 @@ def make_view(frame: av.VideoFrame, key: ViewKey, rotation: int = 0) -> np.ndarr
         # rotation is the clockwise display rotation; np.rot90 turns counter-clockwise
         out = np.ascontiguousarray(np.rot90(out, k=-(rotation // 90)))
     return out
+
+
+def luma_crop(frame: av.VideoFrame, size: int) -> np.ndarray:
+    """Central crop of the native luma plane, at most ``size`` px square, whose origin and
+    size are multiples of 8 (so the coding-block grid sits at crop columns/rows 8k)."""
+    cw = max(8, min(size, frame.width) // 8 * 8)
+    ch = max(8, min(size, frame.height) // 8 * 8)
+    x0 = (frame.width - cw) // 2 // 8 * 8
+    y0 = (frame.height - ch) // 2 // 8 * 8
+    fmt = frame.format.name
+    if fmt.startswith(("yuv", "yuvj", "gray", "nv12", "nv21")) and not fmt.endswith(("le", "be")):
+        y = _plane(frame, 0, frame.width, frame.height)
+    else:  # pragma: no cover - RGB-coded sources
+        y = frame.reformat(format="gray").to_ndarray()
+    return np.ascontiguousarray(y[y0:y0 + ch, x0:x0 + cw])
 
 
 @dataclass
@@ -140,3 +158,48 @@ class Sampler:
             self._last_bin = b
             return True
         return False
+
+
+_END = object()
+
+
+def threaded(frames: Iterable[T], depth: int = 8) -> Iterator[T]:
+    """Iterate ``frames`` in a background thread, ``depth`` items ahead (see "Decoder" in
+    docs/extractors.md): FFmpeg decodes without the GIL, so the next frames decode while the
+    caller's Python/numpy work on the current one runs. Exceptions of the producer are
+    re-raised here; closing this generator early stops the producer."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put(exc)
+
+    worker = threading.Thread(target=produce, name="vidops-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)

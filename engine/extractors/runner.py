@@ -14,7 +14,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -30,15 +33,28 @@ from engine.extractors.base import (
     SkipModule,
     VideoInfo,
 )
-from engine.extractors.decode import FrameSource, Sampler, ViewKey, make_view
+from engine.extractors.decode import FrameSource, Sampler, ViewKey, luma_crop, make_view, threaded
 from engine.extractors.validate import check_result, validate_run
 
 log = logging.getLogger(__name__)
 
 
+def _cuda_possible() -> bool:
+    """False when this machine cannot have a CUDA device (no NVIDIA device node): then the
+    check needs no torch import (~1 s and ~150 MiB per worker on a CPU-only machine)."""
+    if "torch" in sys.modules:
+        return True
+    return any(os.path.exists(p) for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")) or sys.platform == "win32"
+
+
 def resolve_device(setting: str, needed: bool) -> str:
-    """'cpu' or 'cuda'; torch is only imported when a module uses the device."""
+    """'cpu' or 'cuda'; torch is only imported when a module uses the device and the machine
+    may have a GPU."""
     if setting == "cpu" or not needed:
+        return "cpu"
+    if not _cuda_possible():
+        if setting == "cuda":
+            log.warning("extract.device = 'cuda' but CUDA is not available; using the CPU")
         return "cpu"
     try:
         import torch
@@ -90,6 +106,8 @@ class _Feed:
         self.idx: list[int] = []
         self.times: list[float] = []
         self.frames: list[np.ndarray] = []
+        self.crop = int(spec.luma_crop)
+        self.crops: list[np.ndarray] = []
         self.all_idx: list[int] = []
         self.all_times: list[float] = []
         self.busy_s = 0.0
@@ -99,9 +117,9 @@ class _Feed:
             return
         t0 = time.perf_counter()
         self.module.update(FrameBatch(np.asarray(self.idx, np.int64), np.asarray(self.times, np.float64),
-                                      np.stack(self.frames)))
+                                      np.stack(self.frames), np.stack(self.crops) if self.crops else None))
         self.busy_s += time.perf_counter() - t0
-        self.idx, self.times, self.frames = [], [], []
+        self.idx, self.times, self.frames, self.crops = [], [], [], []
 
 
 def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, frames_dir: Any) -> dict[str, Any]:
@@ -112,7 +130,7 @@ def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, f
     last_t = 0.0
     shape: tuple[int, ...] = ()
     kept: list[tuple[int, float]] = []
-    for sf in source:
+    for sf in threaded(source):
         views: dict[ViewKey, np.ndarray] = {}
         for feed in feeds:
             if not feed.sampler.wants(sf.index, sf.time):
@@ -123,6 +141,8 @@ def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, f
             feed.idx.append(sf.index)
             feed.times.append(sf.time)
             feed.frames.append(view)
+            if feed.crop:
+                feed.crops.append(luma_crop(sf.frame, feed.crop))
             feed.all_idx.append(sf.index)
             feed.all_times.append(sf.time)
             if feed is keep and frames_dir is not None:
@@ -182,7 +202,41 @@ def run_modules(ctx: Any) -> None:
     cache: dict[str, Any] = {}
     wall: dict[str, float] = {}
     skipped: dict[str, str] = {}
+    # audio-only modules run start to finish in one background thread while the video decodes
+    bg_mods = [m for m in active if _background(m)]
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidops-audio") if bg_mods else None
+    try:
+        bg = {m.name: pool.submit(_run_whole, m, ModuleInputs(info, upstream, cache, device, ctx.batch_size_scale))
+              for m in bg_mods} if pool else {}
+        _run_rest(ctx, info, active, upstream, silent, device, cache, wall, skipped, bg)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _background(m: Module) -> bool:
+    """Whether ``m`` can run in the background thread: no frames and no upstream inputs."""
+    r = m.requirements()
+    return r.frames is None and not r.needs and not r.optional
+
+
+def _run_whole(m: Module, inputs: ModuleInputs) -> tuple[ModuleResult | None, str | None, float]:
+    """begin + finish of a background module: (result, skip reason, wall seconds)."""
+    t0 = time.perf_counter()
+    try:
+        m.begin(inputs)
+        return m.finish(), None, time.perf_counter() - t0
+    except SkipModule as exc:
+        return None, str(exc) or "not applicable", time.perf_counter() - t0
+
+
+def _run_rest(ctx: Any, info: VideoInfo, active: list[Module], upstream: dict[str, ModuleResult], silent: set[str],
+              device: str, cache: dict[str, Any], wall: dict[str, float], skipped: dict[str, str],
+              bg: dict[str, Future[tuple[ModuleResult | None, str | None, float]]]) -> None:
+    es = ctx.settings.extract
     for m in active:
+        if m.name in bg:
+            continue
         t0 = time.perf_counter()
         try:
             m.begin(ModuleInputs(info, upstream, cache, device, ctx.batch_size_scale))
@@ -190,7 +244,7 @@ def run_modules(ctx: Any) -> None:
             skipped[m.name] = str(exc) or "not applicable"
         wall[m.name] = time.perf_counter() - t0
     feeds = [_Feed(m, info.fps, es.batch_frames) for m in active
-             if m.name not in skipped and m.requirements().frames is not None]
+             if m.name not in skipped and m.name not in bg and m.requirements().frames is not None]
     decode_facts: dict[str, Any] = {}
     sampling: dict[str, dict[str, Any]] = {}
     if feeds:
@@ -214,14 +268,18 @@ def run_modules(ctx: Any) -> None:
         t0 = time.perf_counter()
         status, reason = "done", None
         result: ModuleResult | None = None
-        if m.name in skipped:
+        if m.name in bg:
+            result, reason, wall[m.name] = bg[m.name].result()  # re-raises the module's error
+            if result is None:
+                status = "skipped"
+        elif m.name in skipped:
             status, reason = "skipped", skipped[m.name]
         else:
             try:
                 result = m.finish()
             except SkipModule as exc:
                 status, reason = "skipped", str(exc) or "not applicable"
-        elapsed = wall.get(m.name, 0.0) + time.perf_counter() - t0
+        elapsed = wall.get(m.name, 0.0) + (0.0 if m.name in bg else time.perf_counter() - t0)
         if result is None:
             if m.name not in silent:
                 ctx.sink.write_component(m.name, version=m.version, arrays=None, summary={}, status=status,

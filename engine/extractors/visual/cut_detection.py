@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import cv2
 import numpy as np
 from scipy.ndimage import median_filter, percentile_filter
 
@@ -33,6 +32,7 @@ from engine.extractors.base import (
     ModuleResult,
     Requirements,
 )
+from engine.extractors.visual.batched import CutFeatures, cut_features
 
 
 def _hist(img: np.ndarray) -> np.ndarray:
@@ -44,6 +44,7 @@ def _hist(img: np.ndarray) -> np.ndarray:
 class CutDetection(Module):
     name = "cut_detection"
     version = "1"
+    uses_device = True
     defaults: ClassVar[dict[str, Any]] = {
         "threshold": 0.10, "ratio": 3.0, "window": 12, "min_shot_frames": 3,
         "black_luma": 0.08, "gradual_threshold": 0.12, "max_gradual": 60, "width": 64,
@@ -74,26 +75,16 @@ class CutDetection(Module):
         super().begin(inputs)
         self._prev: np.ndarray | None = None
         self._prev_hist: np.ndarray | None = None
-        self._pix: list[float] = []
-        self._hist: list[float] = []
-        self._luma: list[float] = []
-        self._sigs: list[np.ndarray] = []
-        self._idx: list[int] = []
+        self._chunks: list[CutFeatures] = []
+        self._idx: list[np.ndarray] = []
+        self._sigs: np.ndarray = np.zeros((0, 9, 16, 3), np.uint8)
 
     def update(self, batch: FrameBatch) -> None:
-        for i, img in zip(batch.indices, batch.frames, strict=True):
-            f = img.astype(np.int16)
-            h = _hist(img)
-            if self._prev is None or self._prev_hist is None:
-                self._pix.append(0.0)
-                self._hist.append(0.0)
-            else:
-                self._pix.append(float(np.abs(f - self._prev).mean()) / 255.0)
-                self._hist.append(0.5 * float(np.abs(h - self._prev_hist).sum()))
-            self._prev, self._prev_hist = f, h
-            self._luma.append(float(img.mean()) / 255.0)
-            self._sigs.append(cv2.resize(img, (16, 9), interpolation=cv2.INTER_AREA))
-            self._idx.append(int(i))
+        # one vectorised pass per batch (engine/extractors/visual/batched.py), on CUDA when present
+        feats = cut_features(batch.frames, self._prev, self._prev_hist, self.inputs.device, self.inputs.batch_size_scale)
+        self._prev, self._prev_hist = feats.last, feats.last_hist
+        self._chunks.append(feats)
+        self._idx.append(np.asarray(batch.indices, np.int64))
 
     # --- decisions ------------------------------------------------------------------------
     def _sig_dist(self, a: int, b: int) -> float:
@@ -132,9 +123,12 @@ class CutDetection(Module):
 
     def finish(self) -> ModuleResult:
         p = self.params
-        n = len(self._idx)
-        pix, hist = np.asarray(self._pix, np.float32), np.asarray(self._hist, np.float32)
-        luma = np.asarray(self._luma, np.float32)
+        ch = self._chunks
+        pix = np.concatenate([c.pix for c in ch]).astype(np.float32) if ch else np.zeros(0, np.float32)
+        hist = np.concatenate([c.hist for c in ch]).astype(np.float32) if ch else np.zeros(0, np.float32)
+        luma = np.concatenate([c.luma for c in ch]).astype(np.float32) if ch else np.zeros(0, np.float32)
+        self._sigs = np.concatenate([c.sigs for c in ch]) if ch else np.zeros((0, 9, 16, 3), np.uint8)
+        n = len(pix)
         score = np.sqrt(pix * hist).astype(np.float32)
         w = int(p["window"])
         base = median_filter(score, size=2 * w + 1, mode="nearest") if n else score
@@ -181,7 +175,7 @@ class CutDetection(Module):
                         gradual.append((a + 1, b - 1, d, 1))
             i = j + 1
         gradual.sort()
-        idx = np.asarray(self._idx, np.int64)
+        idx = np.concatenate(self._idx) if self._idx else np.zeros(0, np.int64)
         hard = idx[np.asarray(cuts, np.int64)] if cuts else np.zeros(0, np.int64)
         bounds = sorted(set(cuts))
         starts = [0, *bounds]
