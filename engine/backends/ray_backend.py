@@ -168,7 +168,8 @@ class RayBackend:
             return
         spec = {"token": token, "task": task, "run_id": run_id, "attempt": attempt, "scale": scale,
                 "settings": self.sup.settings, "manifest": manifest, "faults": self.faults,
-                "result_store_root": str(self.sup.store.root.resolve())}
+                "result_store_root": str(self.sup.store.root.resolve()),
+                "threads": max(1, int(self.pool.ray_num_cpus))}
         f = _Flight(token, key, slot, run, run_id, spec)
         f.last_progress = f.submitted
         self.flights[token] = f

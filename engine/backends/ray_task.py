@@ -110,6 +110,15 @@ def _visible(path: str, fp: dict[str, Any] | None) -> bool:
     return fp is None or (here["size"] == fp.get("size") and here["edge_sha256"] == fp.get("edge_sha256"))
 
 
+def _limit_threads(n: int) -> None:
+    """Use the task's reserved CPUs for decoders and numeric libraries, as a local worker does."""
+    from engine.resources import ENV, apply_thread_limits
+
+    for var in (ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(max(1, int(n)))
+    apply_thread_limits()
+
+
 def run_video(spec: dict[str, Any], inbox: Any, blob: bytes | None) -> dict[str, Any]:
     """The Ray task: process one video attempt and return its outcome (see the module doc)."""
     import ray
@@ -117,6 +126,7 @@ def run_video(spec: dict[str, Any], inbox: Any, blob: bytes | None) -> dict[str,
     from engine.pipeline import process_video
 
     token, task = spec["token"], dict(spec["task"])
+    _limit_threads(spec.get("threads", 1))
     ctx = ray.get_runtime_context()
 
     def send(kind: str, **fields: Any) -> None:

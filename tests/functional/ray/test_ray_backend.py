@@ -184,6 +184,19 @@ def test_timeout_cancels_the_ray_task(videos: Path, ray_address: str) -> None:
     assert [e["key"] for e in evs if e["type"] == "video_succeeded"] == ["local__v0"]
 
 
+def test_cuda_oom_backs_off_through_the_task(videos: Path, ray_address: str) -> None:
+    d, ws = videos, videos / "ws"
+    lst = write_list(d, ["v0.avi"])
+    faults = json.dumps({"local__v0": {"raise": "cuda_oom", "attempts": [1, 2]}})
+    vidops(ws, ray_cfg(d, ray_address), "run", str(lst), "--no-ui", env={"VIDOPS_FAULTS": faults}, check=0)
+    evs = events(ws, only_batch(ws))
+    assert [e["error_class"] for e in evs if e["type"] == "video_failed"] == ["cuda_oom", "cuda_oom"]
+    assert [e["batch_size_scale"] for e in evs if e["type"] == "video_started"] == [1.0, 0.5, 0.25]
+    log = (ws / "batches" / only_batch(ws) / "logs" / "local__v0.log").read_text()
+    assert "batch_size_scale=0.25" in log  # the scale reached the task
+    assert [e["key"] for e in evs if e["type"] == "video_succeeded"] == ["local__v0"]
+
+
 def test_sigkill_driver_then_resume_processes_nothing_twice(videos: Path, ray_address: str) -> None:
     d, ws = videos, videos / "ws"
     lst = write_list(d, [f"v{i}.avi" for i in range(4)])
