@@ -58,10 +58,7 @@ class ModelSettings:
     iterations: int = setting(1500, "Maximum boosting iterations per target.", min=1, max=100_000, affects_results=True)
     learning_rate: float = setting(0.05, "CatBoost learning rate.", min=1e-4, max=1.0, affects_results=True)
     depth: int = setting(6, "Tree depth.", min=1, max=16, affects_results=True)
-    l2_leaf_reg: float = setting(
-        10.0, "L2 regularisation of leaf values (10 had the lowest validation MAE on the US dev bench among 1/3/10/30).",
-        min=0.0, affects_results=True,
-    )
+    l2_leaf_reg: float = setting(3.0, "L2 regularisation of leaf values.", min=0.0, affects_results=True)
     early_stopping_rounds: int = setting(
         100, "Stop when the validation RMSE has not improved for this many iterations (best iteration is kept).",
         min=1, affects_results=True,
