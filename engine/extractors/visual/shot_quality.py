@@ -11,7 +11,7 @@ on a ``blockiness_crop`` px (default 256) central crop of the *native-resolution
 aligned to the coding grid (``FrameSpec.luma_crop``) at the same 2 fps samples -- at 320 px a
 720p source's 8-px grid is < 3 px apart and invisible. With ``extract.fast_decode`` the
 deblocking filter is skipped, so blockiness reads the coded blocking rather than the displayed
-one. Per-shot means: a shot without a sampled frame (shorter than 1/fps) takes the values of
+one. Both gradient means get +1 grey level, so flat crops (black frames) read 1. Per-shot means: a shot without a sampled frame (shorter than 1/fps) takes the values of
 the sample nearest its middle, so ``shot_metrics`` has no NaN rows. Sharpness runs batched
 (engine/extractors/visual/batched.py; CUDA when ``inputs.device`` is ``cuda``).
 """
@@ -35,13 +35,15 @@ from engine.extractors.visual.batched import laplacian_var
 from engine.extractors.visual.common import per_shot_mean, shot_of, shots, stats
 
 METRICS = ("sharpness", "exposure", "clipped_low", "clipped_high", "contrast", "colorfulness", "noise", "blockiness")
+_FLAT = 1.0  # grey levels added to both gradient means of blockiness
 _NOISE_K = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
 def blockiness(y: np.ndarray) -> float:
     """Blocking of a native-resolution luma crop whose origin is on the 8-px grid: mean
     absolute gradient across 8-px block boundaries / mean gradient elsewhere, horizontal and
-    vertical pooled (1 = no blocking; NaN for a crop smaller than 16 px)."""
+    vertical pooled, both regularised by 1 grey level (1 = no blocking or a flat crop; NaN for a
+    crop smaller than 16 px)."""
     if min(y.shape) < 16:
         return float("nan")
     g = y.astype(np.int16)
@@ -51,7 +53,8 @@ def blockiness(y: np.ndarray) -> float:
     on_y = (np.arange(dy.size) + 1) % 8 == 0
     on = float(dx[on_x].sum() + dy[on_y].sum()) / (on_x.sum() + on_y.sum())
     off = float(dx[~on_x].sum() + dy[~on_y].sum()) / ((~on_x).sum() + (~on_y).sum())
-    return on / max(off, 1e-6)
+    # +1 grey level on both sides: a flat (black, fading) crop reads 1 instead of 0/0
+    return (on + _FLAT) / (off + _FLAT)
 
 
 class ShotQuality(Module):
