@@ -6,7 +6,8 @@ The model predicts a mean ``mu`` and a variance ``var`` of log1p(delta) (CatBoos
 * Interval: ``mu ± s · z · sd`` with ``z`` the normal quantile of the interval level and
   ``s`` the scale that makes validation coverage equal the level (searched on a grid).
 * Confidence: the raw probability ``P(|err| <= tol) = erf(tol / (s · sd · sqrt 2))`` mapped
-  through an isotonic regression fitted on validation hits; the map is stored as its
+  through an isotonic regression fitted on validation hits (grouped into equal-count bins of
+  at least 15 rows, so a handful of rows cannot pin the map at 0 or 1); the map is stored as its
   thresholds (``x``, ``y``) and applied by linear interpolation - no pickle.
 """
 
@@ -20,6 +21,8 @@ from scipy.special import erf
 from scipy.stats import norm
 from sklearn.isotonic import IsotonicRegression
 
+MIN_BIN = 15
+MAX_BINS = 20
 _SCALES = np.exp(np.linspace(np.log(0.2), np.log(5.0), 161))
 
 
@@ -40,6 +43,19 @@ def raw_confidence(sd: np.ndarray, scale: float, tolerance: float) -> np.ndarray
     return np.asarray(erf(tolerance / (sigma * math.sqrt(2.0))))
 
 
+def _bins(raw: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Equal-count bins of at least MIN_BIN rows (by raw confidence): mean raw, hit rate, count.
+
+    Fitting the isotonic map on bins rather than single rows keeps a few validation rows from
+    pinning the ends of the map at 0 or 1.
+    """
+    order = np.argsort(raw, kind="mergesort")
+    n_bins = max(1, min(MAX_BINS, len(raw) // MIN_BIN))
+    groups = np.array_split(order, n_bins)
+    return (np.array([raw[g].mean() for g in groups]), np.array([hit[g].mean() for g in groups]),
+            np.array([len(g) for g in groups], dtype=float))
+
+
 def fit(y: np.ndarray, mu: np.ndarray, sd: np.ndarray, level: float, tolerance: float,
         offset_baseline: str | None = None) -> dict[str, Any]:
     """Calibration map for one target (plain JSON); ``mu`` includes any baseline offset."""
@@ -47,7 +63,8 @@ def fit(y: np.ndarray, mu: np.ndarray, sd: np.ndarray, level: float, tolerance: 
     raw = raw_confidence(sd, scale, tolerance)
     hit = (np.abs(y - mu) <= tolerance).astype(float)
     if len(y) >= 2:
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(raw, hit)
+        bx, by, bw = _bins(raw, hit)
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(bx, by, sample_weight=bw)
         xs, ys = iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist()
     else:
         xs, ys = [0.0, 1.0], [0.0, 1.0]
