@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.message import Message
 
-from console.state import BatchDelta, DatasetView, TrainView
+from console.state import BatchDelta, DatasetView, PipelineView, TrainView
 
 
 @dataclass
@@ -22,10 +22,11 @@ class BatchPolled(Message):
 
 @dataclass
 class JobsPolled(Message):
-    """Copies of the newest dataset build and training run views (None: nothing ran yet)."""
+    """Copies of the newest dataset build, training run and pipeline views (None: nothing ran yet)."""
 
     dataset: DatasetView | None
     train: TrainView | None
+    pipeline: PipelineView | None = None
 
 
 @dataclass

@@ -115,3 +115,44 @@ def write_jobs(workspace: Path) -> None:
                         metrics={"split": "test", "n": 180, "mae": 0.61 + 0.05 * j, "rmse": 0.82 + 0.05 * j,
                                  "spearman": 0.71 - 0.04 * j, "coverage80": 0.79, "baseline_mae": 0.74 + 0.03 * j}))
         w.write(_ev("train_finished", t + 16, run_dir="artifacts/run1", metrics={}, seconds=6.0))
+
+
+def write_pipeline_job(workspace: Path, batch_id: str = "20260921-120000-abc123") -> Path:
+    """A finished ``pipeline`` job (extract done, dataset done, train skipped, predict done) and its
+    prediction file, with fixed timestamps; paths in the log are absolute like the engine's."""
+    ws = workspace.resolve()
+    t = T0 + 200
+    root = ws / "pipelines" / "demo"
+    root.mkdir(parents=True, exist_ok=True)
+    pred = root / "prediction_local__bbb_5s.json"
+    values = {"views": (18_400, 9_100, 41_700), "likes": (730, 310, 1_900), "comments": (64, 20, 210)}
+    table: dict[str, dict[str, dict[str, Any]]] = {}
+    for metric, (value, low, high) in values.items():
+        for k, h in enumerate((7, 14, 21)):
+            f = 1.0 + 0.45 * k
+            table.setdefault(metric, {})[f"{h}d"] = {
+                "value": int(value * f), "low": int(low * f), "high": int(high * f * 1.1),
+                "confidence": round(0.62 - 0.07 * k, 4), "log1p_delta": 0.0, "total": None}
+    pred.write_text(json.dumps({"schema_version": 1, "platform_id": "local", "video_id": "bbb_5s",
+                                "run_id": "r1", "predictions": table, "features_used": {}, "model_info": {}},
+                               sort_keys=True, indent=2) + "\n")
+    job_id = "pipeline-20260921T121500Z-000003"
+    job = ws / "jobs" / job_id
+    job.mkdir(parents=True, exist_ok=True)
+    dataset, model = str(root / "dataset"), str(ws / "artifacts" / "demo-4f1c2a9e0b7d")
+    with EventWriter(job / "events.jsonl", fsync_interval_s=3600) as w:
+        def stage(ts: float, name: str, status: str, **fields: Any) -> None:
+            w.write(_ev("pipeline_stage", ts, job_id=job_id, pipeline="demo", stage=name, status=status, **fields))
+
+        stage(t, "extract", "running", batch_id=batch_id)
+        stage(t + 62.5, "extract", "done", batch_id=batch_id, exit_code=1)
+        stage(t + 62.6, "dataset", "running", out=dataset)
+        w.write(_ev("dataset_progress", t + 63, job_id=job_id, stage="features", rows_done=900, rows_total=900))
+        w.write(_ev("dataset_finished", t + 64.1, job_id=job_id, rows=900, coverage={}, duration_s=1.5, out=dataset))
+        stage(t + 64.2, "dataset", "done", out=dataset)
+        stage(t + 64.3, "train", "skipped", reason="complete for the same dataset and config", run_dir=model)
+        stage(t + 65.0, "predict", "done", files=[str(pred)])
+        w.write(_ev("pipeline_finished", t + 65.0, job_id=job_id, pipeline="demo", workspace=str(ws),
+                    stages={}, batch_id=batch_id, dataset=dataset, model=model, predictions=[str(pred)], wall_s=65.0))
+        w.write(_ev("job_finished", t + 65.0, job_id=job_id, kind="pipeline", summary={}))
+    return job

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 from console.cli import EXIT_OK
+
+DEFAULT_WORKSPACE = "workspace"  # paths.workspace's default: ./workspace
 
 
 def open_console(ctx: Any, batch_id: str | None) -> int:
@@ -15,10 +19,14 @@ def open_console(ctx: Any, batch_id: str | None) -> int:
     code = run_app(ctx, batch_id)
     attached = getattr(run_app, "attached", None) or batch_id
     if attached:
-        print(detach_message(attached), file=sys.stderr)
+        print(detach_message(attached, ctx.workspace), file=sys.stderr)
     return int(code or EXIT_OK)
 
 
-def detach_message(batch_id: str) -> str:
+def detach_message(batch_id: str, workspace: str | Path | None = None) -> str:
+    """The line printed on ``q``; names ``--workspace`` unless the workspace is ./workspace."""
+    option = ""
+    if workspace is not None and Path(workspace).resolve() != Path(DEFAULT_WORKSPACE).resolve():
+        option = f"--workspace {shlex.quote(str(workspace))} "
     return (f"detached from batch {batch_id}; it keeps running if it was. "
-            f"Re-attach with: vidops attach {batch_id}")
+            f"Re-attach with: vidops {option}attach {batch_id}")

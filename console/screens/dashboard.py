@@ -1,5 +1,5 @@
-"""The dashboard of one batch: header, and tabs for videos, workers, system, alerts, dataset
-and training. Polling follows the Dolphie pattern: one thread worker reads the event logs
+"""The dashboard of one batch: header, and tabs for videos, workers, system, alerts, the
+pipeline, dataset and training. Polling follows the Dolphie pattern: one thread worker reads the event logs
 from their offsets and posts a message; the next poll is scheduled only after that message
 was handled, so polls never overlap.
 """
@@ -14,7 +14,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -28,6 +28,7 @@ from console.state import BatchFollower, BatchSummary, JobsFollower
 from console.widgets.alerts_table import AlertsTable
 from console.widgets.batch_header import BatchHeader
 from console.widgets.dataset_panel import DatasetPanel
+from console.widgets.pipeline_panel import PipelinePanel
 from console.widgets.system_panel import SystemPanel
 from console.widgets.training_panel import TrainingPanel
 from console.widgets.videos_table import VideosTable
@@ -86,6 +87,8 @@ class DashboardScreen(Screen[None]):
                 yield SystemPanel(id="system")
             with TabPane("Alerts", id="tab-alerts"):
                 yield AlertsTable(id="alerts")
+            with TabPane("Pipeline", id="tab-pipeline"), VerticalScroll(id="pipeline-scroll"):
+                yield PipelinePanel(self.workspace, id="pipeline")
             with TabPane("Dataset", id="tab-dataset"):
                 yield DatasetPanel(id="dataset")
             with TabPane("Training", id="tab-training"):
@@ -109,7 +112,7 @@ class DashboardScreen(Screen[None]):
                 self.post_message(BatchPolled(self.follower.poll()))
             ds, tr, changed = self.jobs.poll()
             if changed or self.polls == 0:
-                self.post_message(JobsPolled(copy.deepcopy(ds), copy.deepcopy(tr)))
+                self.post_message(JobsPolled(copy.deepcopy(ds), copy.deepcopy(tr), copy.deepcopy(self.jobs.pipeline)))
         except Exception as exc:  # noqa: BLE001 - reported; polling goes on
             self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
 
@@ -117,6 +120,7 @@ class DashboardScreen(Screen[None]):
         if event.worker.group == "poll" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
             # The messages posted by the poll are queued before this; schedule the next one.
             self.polls += 1
+            self.query_one(PipelinePanel).tick(self.clock())
             self.set_timer(self.poll_interval, self.poll)
         elif event.state == WorkerState.ERROR and event.worker.error is not None:
             self.notify(f"{event.worker.name}: {event.worker.error}", severity="error")
@@ -150,6 +154,9 @@ class DashboardScreen(Screen[None]):
     def on_jobs_polled(self, message: JobsPolled) -> None:
         self.query_one(DatasetPanel).view = message.dataset
         self.query_one(TrainingPanel).show(message.train)
+        panel = self.query_one(PipelinePanel)
+        panel.view = message.pipeline
+        panel.tick(self.clock())
 
     def on_poll_failed(self, message: PollFailed) -> None:
         self.query_one("#videos-status", Static).update(f"poll failed (retrying): {message.error}")

@@ -14,7 +14,7 @@ import pytest
 
 from console.app import VidopsApp
 from console.screens.dashboard import DashboardScreen
-from console.synthetic import T0, write_finished_batch, write_jobs
+from console.synthetic import T0, write_finished_batch, write_jobs, write_pipeline_job
 
 BATCH = "20260921-120000-abc123"
 
@@ -23,6 +23,7 @@ BATCH = "20260921-120000-abc123"
 def app(tmp_path: Path) -> VidopsApp:
     write_finished_batch(tmp_path)
     write_jobs(tmp_path)
+    write_pipeline_job(tmp_path)
     return VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
 
 
@@ -66,6 +67,11 @@ def test_training_tab(snap_compare: Any, app: VidopsApp) -> None:
 
 def test_dataset_tab(snap_compare: Any, app: VidopsApp) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready("tab-dataset"))
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_pipeline_tab(snap_compare: Any, app: VidopsApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=ready("tab-pipeline"))
 
 
 def test_help(snap_compare: Any, app: VidopsApp) -> None:

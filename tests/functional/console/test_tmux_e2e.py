@@ -59,7 +59,7 @@ def test_run_retry_detach_and_reattach_in_tmux(live: Any) -> None:
         tmux("send-keys", "-t", "t", "q")
         live.wait_until(lambda: "EXITED=" in tmux.screen("t"), 15, "detach")
         screen = tmux.screen("t")
-        assert "EXITED=1" not in screen and "Re-attach with: vidops attach e2e" in screen.replace("\n", "")
+        assert "EXITED=1" not in screen and f"Re-attach with: vidops --workspace {live.ws} attach e2e" in screen.replace("\n", "")
         assert live.alive(batch), "detaching must not stop the batch"
         live.wait_ended(batch, ends=1, timeout=60)
         events = live.events(batch)

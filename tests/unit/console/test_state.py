@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from console.state import BatchFollower, DatasetView, JobsFollower, TrainView, sort_alerts
 from console.synthetic import T0, write_finished_batch, write_jobs
 from engine.events import EventWriter
@@ -67,3 +69,43 @@ def test_engine_never_imports_textual() -> None:
     code = ("import sys, engine.api, engine.state, engine.jobs, engine.supervisor, engine.monitor; "
             "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3]).returncode == 0
+
+
+def test_jobs_follower_folds_the_pipeline_and_reads_its_prediction_once(tmp_path: Path) -> None:
+    from console.synthetic import write_pipeline_job
+
+    jf = JobsFollower(tmp_path)
+    jf.poll()
+    assert jf.pipeline is None
+    write_pipeline_job(tmp_path)
+    jf.rescan_soon()
+    assert jf.poll()[2] is True
+    pl = jf.pipeline
+    assert pl is not None and pl.state == "finished" and pl.name == "demo" and pl.wall_s == 65.0
+    assert [s.status for s in pl.stages.values()] == ["done", "done", "skipped", "done"]
+    assert pl.stages["train"].detail["reason"].startswith("complete")
+    assert pl.stages["dataset"].progress == "900 rows"
+    assert len(pl.predictions) == 1 and pl.predictions[0].video_id == "bbb_5s"
+    assert pl.predictions[0].table["views"]["7d"] == {"value": 18400, "low": 9100, "high": 45870, "confidence": 0.62}
+    Path(pl.prediction_files[0]).unlink()
+    assert jf.poll()[2] is False and jf.pipeline is pl and pl.predictions[0].video_id == "bbb_5s"  # read once
+
+
+def test_pipeline_failure_marks_the_running_stage_failed() -> None:
+    from console.state import PipelineView
+
+    pl = PipelineView("pipeline-x")
+    pl.apply({"type": "pipeline_stage", "ts": 1.0, "stage": "extract", "status": "skipped", "reason": "no video list"})
+    pl.apply({"type": "pipeline_stage", "ts": 2.0, "stage": "dataset", "status": "running", "out": "/d"})
+    pl.apply({"type": "job_failed", "ts": 5.0, "message": "ValueError: bad"})
+    assert pl.state == "failed" and pl.error == "ValueError: bad" and pl.elapsed(100.0) == 4.0
+    assert [s.status for s in pl.stages.values()] == ["skipped", "failed", "pending", "pending"]
+
+
+def test_detach_message_names_a_non_default_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.commands.console_cmd import detach_message
+
+    monkeypatch.chdir(tmp_path)
+    assert detach_message("b1", "workspace").endswith("Re-attach with: vidops attach b1")
+    assert detach_message("b1", tmp_path / "workspace").endswith("Re-attach with: vidops attach b1")
+    assert detach_message("b1", tmp_path / "my ws").endswith(f"vidops --workspace '{tmp_path}/my ws' attach b1")
