@@ -1,0 +1,59 @@
+"""`vidops demo --no-ui` end to end on the bundled data, then again (every stage skipped)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def demo(ws: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "VIDOPS_FAULTS"}
+    return subprocess.run([sys.executable, "-m", "console.cli", "--workspace", str(ws), "--config",
+                           str(REPO / "config.toml"), "demo", "--no-ui"],
+                          capture_output=True, text=True, timeout=600, env=env, cwd=REPO)
+
+
+def test_demo_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    out = demo(ws)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    for stage in ("extract", "dataset", "train", "predict"):
+        assert f"== {stage}: done" in out.stdout, stage
+    assert "Data used:" in out.stdout
+    summary = json.loads((ws / "pipelines" / "demo" / "summary.json").read_text())
+    # Extraction: both bundled clips processed with every default module, manifests complete.
+    manifests = sorted((ws / "result_store" / "local").glob("*/*/manifest.json"))
+    assert [m.parents[1].name for m in manifests] == ["bbb_0_30", "bbb_5s"]
+    for m in manifests:
+        doc = json.loads(m.read_text())
+        assert doc["status"] == "complete"
+        assert doc["components"]["cut_detection"]["status"] == "done"
+        assert doc["components"]["loudness"]["status"] == "done"
+    # Dataset from the bundled trending sample.
+    meta = json.loads((Path(summary["dataset"]) / "dataset_meta.json").read_text())
+    table = pd.read_parquet(Path(summary["dataset"]) / "dataset.parquet")
+    assert len(table) == 1928 and meta["content_hash"]
+    assert int(table["mask_views_7d"].sum()) > 500
+    # Model artifacts.
+    model = Path(summary["model"])
+    assert (model / "model_views_7d.cbm").is_file() and (model / "metrics.json").is_file()
+    # The prediction document is valid against the repository's schema.
+    (pred_path,) = summary["predictions"]
+    pred = json.loads(Path(pred_path).read_text())
+    schema = json.loads((REPO / "schemas" / "prediction.schema.json").read_text())
+    jsonschema.validate(pred, schema)
+    assert pred["video_id"] == "bbb_5s" and pred["predictions"]["views"]["7d"]["value"] > 0
+    # Second run: every stage is complete for the same inputs and config, and the output is identical.
+    again = demo(ws)
+    assert again.returncode == 0, again.stderr[-3000:]
+    for stage in ("extract", "dataset", "train"):
+        assert f"== {stage}: skipped" in again.stdout, stage
+    assert json.loads(Path(pred_path).read_text()) == pred
