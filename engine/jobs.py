@@ -94,7 +94,8 @@ def run_job(job_dir: str | os.PathLike[str]) -> int:
     with EventWriter(d / "events.jsonl") as writer:
         def on_event(event: dict[str, Any]) -> None:
             fields = {k: v for k, v in event.items() if k != "type"}
-            writer.emit(str(event["type"]), job_id=spec["job_id"], **fields)
+            fields["job_id"] = spec["job_id"]  # the job's own id wins over a nested stage's
+            writer.emit(str(event["type"]), **fields)
 
         try:
             result = JOB_KINDS[spec["kind"]](settings, spec["params"], on_event)

@@ -100,7 +100,7 @@ class Pipeline:
         writer = EventWriter(jobs_dir(self.ws) / job_id / "events.jsonl")
 
         def emit(event: dict[str, Any]) -> None:
-            writer.emit(str(event["type"]), job_id=job_id, **{k: v for k, v in event.items() if k != "type"})
+            writer.emit(str(event["type"]), **{**{k: v for k, v in event.items() if k != "type"}, "job_id": job_id})
             self.on_event(event)
 
         return writer, emit, job_id
@@ -152,7 +152,7 @@ class Pipeline:
                       "out": str(out), "required_horizons": self.spec.required_horizons}
             JOB_KINDS["dataset"](self.settings, params, emit)
         atomic_write_json(out / "stage.json", {"key": key, "job_id": job_id, "finished_at": time.time()})
-        self._stage("dataset", "done", out=str(out), job_id=job_id)
+        self._stage("dataset", "done", out=str(out), stage_job_id=job_id)
         return out
 
     def train(self, dataset_dir: Path) -> Path:
@@ -169,7 +169,7 @@ class Pipeline:
         with writer:
             JOB_KINDS["train"](self.settings, {"dataset": str(dataset_dir), "out": str(run_dir)}, emit)
         atomic_write_json(run_dir / "stage.json", {"key": key, "job_id": job_id, "finished_at": time.time()})
-        self._stage("train", "done", run_dir=str(run_dir), job_id=job_id)
+        self._stage("train", "done", run_dir=str(run_dir), stage_job_id=job_id)
         return run_dir
 
     def predict(self, run_dir: Path, runs: dict[str, str]) -> list[Path]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,34 +37,6 @@ task_type = "cpu"
 progress_every = 5
 progress_min_interval_s = 0.0
 """
-# The engine's run_job passes job_id=<pipeline job> AND the stage event's own job_id to
-# EventWriter.emit (TypeError "multiple values for keyword argument 'job_id'") as soon as a
-# dataset or train stage finishes. Until that is fixed the detached test xfails on exactly this
-# message, and the same pipeline also runs under this shim, which writes the pipeline job log the
-# way run_job does but keeps the stage's job id under another name.
-ENGINE_BUG = "multiple values for keyword argument 'job_id'"
-SHIM = """
-import json, sys
-from engine.config import load_settings, with_workspace
-from engine.events import EventWriter
-from engine.workflow import Pipeline, PipelineSpec
-ws, cfg, job_id, spec = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-settings = with_workspace(load_settings(cfg), ws)
-with EventWriter(f"{ws}/jobs/{job_id}/events.jsonl") as w:
-    def on_event(ev):
-        fields = {k: v for k, v in ev.items() if k != "type"}
-        if "job_id" in fields:
-            fields["stage_job_id"] = fields.pop("job_id")
-        w.emit(ev["type"], job_id=job_id, **fields)
-    try:
-        summary = Pipeline(ws, settings, PipelineSpec(**spec), on_event).run()
-    except Exception as exc:
-        w.emit("job_failed", job_id=job_id, kind="pipeline", message=f"{type(exc).__name__}: {exc}")
-        raise
-    w.emit("job_finished", job_id=job_id, kind="pipeline", summary=summary)
-"""
-
-
 def write_snapshots(path: Path, videos: int = 40, days: int = 25) -> Path:
     """Generic-format daily snapshots of ``videos`` videos on 20 channels (7/14/21-day targets exist).
 
@@ -101,30 +71,16 @@ def pipeline_inputs(tmp_path: Path, make_video: Callable[..., Path]) -> tuple[Pa
     return tmp_path / "ws", cfg, spec
 
 
-def start(runner: str, ws: Path, cfg: Path, spec: dict[str, Any]) -> None:
-    from engine.jobs import new_job_id, start_job
-
-    if runner == "detached":
-        start_job(ws, "pipeline", {"spec": spec}, str(cfg))
-        return
-    job_id = new_job_id("pipeline")
-    (ws / "jobs" / job_id).mkdir(parents=True)
-    log = open(ws / "jobs" / job_id / "job.log", "ab")  # noqa: SIM115 - the child owns it
-    subprocess.Popen([sys.executable, "-c", SHIM, str(ws), str(cfg), job_id, json.dumps(spec)], cwd=REPO,
-                     stdout=log, stderr=log, start_new_session=True)
-    log.close()
-
-
-@pytest.mark.parametrize("runner", ["detached", "shim"])
 async def test_pipeline_tab_shows_every_stage_and_the_prediction(
-        pipeline_inputs: tuple[Path, Path, dict[str, Any]], runner: str, live: Any) -> None:
+        pipeline_inputs: tuple[Path, Path, dict[str, Any]], live: Any) -> None:
     from engine.config import load_settings, with_workspace
+    from engine.jobs import start_job
     from engine.workflow import Pipeline, PipelineSpec
 
     ws, cfg, spec = pipeline_inputs
     batch_id = Pipeline(ws, with_workspace(load_settings(cfg), str(ws)), PipelineSpec(**spec)).batch_id()
     assert batch_id is not None
-    start(runner, ws, cfg, spec)
+    start_job(ws, "pipeline", {"spec": spec}, str(cfg))
     live.wait_until(lambda: (ws / "batches" / batch_id / "state.jsonl").exists(), 30, "the extraction batch")
     app = VidopsApp(ws, batch_id, config_path=str(cfg), refresh_hz=2.0, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -140,10 +96,6 @@ async def test_pipeline_tab_shows_every_stage_and_the_prediction(
         await pilot.pause(0.1)
         view = panel.view
         assert view is not None
-        if runner == "detached" and view.state == "failed" and ENGINE_BUG in view.error:
-            text = panel.render().plain
-            assert "✘ failed" in text and ENGINE_BUG in text  # the failure is shown, stage by stage
-            pytest.xfail(f"engine.jobs.run_job: {ENGINE_BUG} (see the note at ENGINE_BUG)")
         assert view.state == "finished", view.error
         text = panel.render().plain
         for stage in ("extract", "dataset", "train", "predict"):
