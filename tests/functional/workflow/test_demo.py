@@ -32,15 +32,19 @@ def test_demo_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
     # Extraction: both bundled clips processed with every default module, manifests complete.
     manifests = sorted((ws / "result_store" / "local").glob("*/*/manifest.json"))
     assert [m.parents[1].name for m in manifests] == ["bbb_0_30", "bbb_5s"]
+    manifest_schema = json.loads((REPO / "schemas" / "manifest.schema.json").read_text())
     for m in manifests:
         doc = json.loads(m.read_text())
+        jsonschema.validate(doc, manifest_schema)
         assert doc["status"] == "complete"
         assert doc["components"]["cut_detection"]["status"] == "done"
         assert doc["components"]["loudness"]["status"] == "done"
     # Dataset from the bundled trending sample.
     meta = json.loads((Path(summary["dataset"]) / "dataset_meta.json").read_text())
     table = pd.read_parquet(Path(summary["dataset"]) / "dataset.parquet")
+    jsonschema.validate(meta, json.loads((REPO / "schemas" / "dataset_meta.schema.json").read_text()))
     assert len(table) == 1928 and meta["content_hash"]
+    assert list(table.columns) == [c["name"] for c in meta["columns"]]
     assert int(table["mask_views_7d"].sum()) > 500
     # Model artifacts.
     model = Path(summary["model"])
