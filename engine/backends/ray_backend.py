@@ -105,17 +105,29 @@ class RayBackend:
         self.sup = sup
         self.pool = sup.settings.pool
         self.target = workers
+        try:
+            self.ship = ShipPolicy.from_env()
+        except ValueError as exc:
+            raise BackendUnavailable(str(exc)) from None
+        self.faults = faults.load()
         self.ray, self._owns_ray = connect(self.pool.ray_address)
         ray = self.ray
-        self._inbox_cls = ray.remote(num_cpus=0)(Inbox)
+        try:
+            self.node_id: str | None = ray.get_runtime_context().get_node_id()
+        except Exception:  # noqa: BLE001 - e.g. Ray Client: the driver is on no node
+            self.node_id = None
+        # The inbox lives on the driver's node when it can, so it fails only with the driver.
+        placement: dict[str, Any] = {}
+        if self.node_id is not None:
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            placement["scheduling_strategy"] = NodeAffinitySchedulingStrategy(self.node_id, soft=True)
+        self._inbox_cls = ray.remote(num_cpus=0, **placement)(Inbox)
         self.inbox = self._inbox_cls.remote()
         self._drain: Any = None
         self._task = ray.remote(  # vidops retries, so the state log counts every attempt
             num_cpus=self.pool.ray_num_cpus, num_gpus=self.pool.ray_num_gpus, max_retries=0,
             retry_exceptions=False, max_calls=self.pool.max_videos_per_worker)(run_video)
-        self.node_id = ray.get_runtime_context().get_node_id()
-        self.ship = ShipPolicy.from_env()
-        self.faults = faults.load()
         self.flights: dict[str, _Flight] = {}
         self.slot_proc: dict[int, tuple[int, str | None]] = {}  # slot -> (pid, node ip) last seen
         self.procs: dict[tuple[str | None, int | None], int] = {}  # (node id, pid) -> worker number
