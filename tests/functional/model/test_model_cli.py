@@ -133,3 +133,26 @@ def test_predict_batch(env: dict[str, Path]) -> None:
 
 def test_train_bad_dataset_is_usage_error(env: dict[str, Path]) -> None:
     assert _cli(env, "train", "--dataset", str(env["root"] / "missing")) == 2
+
+
+def test_predict_batch_takes_run_ids_from_state_log(env: dict[str, Path]) -> None:
+    from engine.events import EventWriter
+
+    run = _result_run(env["root"], "synthetic-extract", video_id="s1")
+    batch = env["ws"] / "batches" / "bt2"
+    batch.mkdir(parents=True)
+    lines = [{"key": f"youtube__{v}", "platform_id": "youtube", "video_id": v, "video_path": f"/x/{v}.mp4"}
+             for v in ("s1", "s2")]
+    (batch / "videos.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with EventWriter(batch / "state.jsonl") as w:
+        w.emit("video_succeeded", key="youtube__s1", run_id="r1", wall_s=1.0)
+        w.emit("video_failed", key="youtube__s2", error_class="X", error_message="boom")
+    snaps = env["root"] / "snaps2.json"
+    snaps.write_text(json.dumps([{**SNAPSHOT, "video_id": v} for v in ("s1", "s2")]))
+    cfg = env["root"] / "batch_config2.toml"
+    cfg.write_text(CONFIG + f'\n[paths]\nresult_store = "{run.parents[2]}"\n')
+    out = env["root"] / "preds2.jsonl"
+    assert main(["--workspace", str(env["ws"]), "--config", str(cfg), "predict", "--model", str(env["run"]),
+                 "--batch", "bt2", "--snapshots", str(snaps), "--out", str(out)]) == 0
+    docs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [d["video_id"] for d in docs] == ["s1"] and docs[0]["run_id"] == "r1"
