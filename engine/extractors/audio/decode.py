@@ -96,14 +96,22 @@ def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | No
         blocks: list[np.ndarray] = []
         layout: Any = None
         rate = 0
+        stream.thread_type = "AUTO"
+        direct = sample_rate is None  # native-rate planar float frames are taken as they are
         try:
-            for packet in container.demux(stream):
-                for frame in packet.decode():
-                    if layout is None:
-                        layout = frame.layout
-                    for out in resampler.resample(frame):
-                        rate = int(out.sample_rate)
-                        blocks.append(out.to_ndarray())
+            for frame in container.decode(stream):
+                if layout is None:
+                    layout = frame.layout
+                if direct and frame.format.name == "fltp" and frame.layout.name == layout.name and \
+                        (not rate or rate == frame.sample_rate):
+                    rate = int(frame.sample_rate)
+                    n = frame.samples
+                    planes: Any = frame.planes
+                    blocks.append(np.stack([np.frombuffer(pl, np.float32, n) for pl in planes]))
+                    continue
+                for out in resampler.resample(frame):
+                    rate = int(out.sample_rate)
+                    blocks.append(out.to_ndarray())
             for out in resampler.resample(None):
                 rate = int(out.sample_rate)
                 blocks.append(out.to_ndarray())
