@@ -120,18 +120,18 @@ def read_events(path: str | os.PathLike[str], offset: int = 0, max_bytes: int | 
     end = data.rfind(b"\n")
     if end < 0:
         return ReadResult([], offset, 0)
-    chunk = data[: end + 1]
-    for lineno, raw in enumerate(chunk.split(b"\n")[:-1]):
-        if not raw.strip():
-            continue
+    lines = data[:end].split(b"\n")
+    loads, append = orjson.loads, events.append  # hot loop: 100k-video logs have ~600k lines
+    for raw in lines:
         try:
-            event = orjson.loads(raw)
+            event = loads(raw)
         except orjson.JSONDecodeError:
-            skipped += 1
-            log.warning("%s: skipping torn or invalid event line at byte %d (+%d lines)", path, offset, lineno)
+            if raw.strip():
+                skipped += 1
+                log.warning("%s: skipping a torn or invalid event line after byte %d: %r", path, offset, raw[:80])
             continue
-        if isinstance(event, dict) and "type" in event:
-            events.append(event)
+        if type(event) is dict and "type" in event:
+            append(event)
         else:
             skipped += 1
     return ReadResult(events, offset + end + 1, skipped)

@@ -58,14 +58,15 @@ class BatchState:
     events_seen: int = 0
 
     def video(self, key: str) -> VideoState:
-        v = self.videos.get(key)
-        if v is None:
+        try:
+            return self.videos[key]
+        except KeyError:
             v = self.videos[key] = VideoState(key)
-        return v
+            return v
 
     def apply(self, ev: dict[str, Any]) -> None:
         self.events_seen += 1
-        handler = _HANDLERS.get(ev.get("type", ""))
+        handler = _HANDLERS.get(ev["type"])
         if handler is not None:
             handler(self, ev)
 
