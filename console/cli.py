@@ -88,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ctx = make_context(args)
         if args.command is None:
+            if not (sys.stdout.isatty() and sys.stdin.isatty()):
+                parser.print_help()  # no terminal to draw the console on
+                return EXIT_USAGE
             from console.commands import console_cmd
 
             return int(console_cmd.open_console(ctx, None))
