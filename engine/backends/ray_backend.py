@@ -5,7 +5,7 @@ with the local pool; this backend only turns ``start`` into a Ray task (with the
 ``ray_num_cpus``/``ray_num_gpus``, Ray's own retries off) and turns what comes back into the
 supervisor's ``on_*`` calls. Every tick, :meth:`RayBackend.check` drains the :class:`Inbox`
 actor (task start with pid and node, progress, finished components) and polls the task refs
-with ``ray.wait(timeout=0)``. Components arrive through the object store and the driver writes
+with ``ray.wait(timeout=0)``; a :class:`Waker` thread wakes the loop as soon as a task ends. Components arrive through the object store and the driver writes
 them into the result store, so workers need no shared output filesystem. A worker or node
 loss is a transient ``worker_lost`` failure; timeouts, stalls and the RSS limit cancel the
 task with ``ray.cancel(force=True)``.
@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import signal
-import threading
+import selectors
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from engine import faults
 from engine.backends import BackendUnavailable
 from engine.backends.ray_inputs import ShipPolicy, read_input
+from engine.backends.ray_session import connect
+from engine.backends.ray_waker import Waker
 from engine.errors import classify
 from engine.store import RunDir
 
@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # What a cancel by the supervisor means for the video that was running (as in the local backend).
-_KILL_CLASSES = {"timeout": "timeout", "stalled": "stalled", "oom": "oom", "interrupted": "interrupted"}
+_KILL_CLASSES = {"timeout": "timeout", "stalled": "stalled", "oom": "oom", "interrupted": "interrupted",
+                 "start_timeout": "worker_lost"}
 
 
 @dataclass
@@ -52,6 +53,7 @@ class _Flight:
     spec: dict[str, Any]
     ref: Any = None
     submitted: float = field(default_factory=time.monotonic)
+    began: float = 0.0  # when the task reported it started on a worker
     last_progress: float = 0.0
     started: bool = False
     stage: str = "waiting for Ray"
@@ -63,39 +65,6 @@ class _Flight:
     shipped: bool = False
     write_error: str | None = None
     worker: int | None = None  # vidops's number for the Ray worker process running it
-
-
-def connect(address: str) -> tuple[Any, bool]:
-    """Import and initialise Ray (idempotent); returns (ray, whether this call initialised it)."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if not address:  # a local Ray for this machine only: bind to loopback, not the LAN address
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    import ray
-
-    if ray.is_initialized():
-        return ray, False
-    if not address:
-        try:  # ray may have been imported before the variable was set (check_available does)
-            from ray._private import ray_constants
-
-            ray_constants.ENABLE_RAY_CLUSTER = os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] != "0"
-        except (ImportError, AttributeError):
-            pass
-    main = threading.current_thread() is threading.main_thread()
-    old_term = signal.getsignal(signal.SIGTERM) if main else None
-    kw: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING, "namespace": "vidops"}
-    try:
-        if address:
-            ray.init(address=address, **kw)
-        else:
-            ray.init(include_dashboard=False, **kw)
-    except Exception as exc:  # noqa: BLE001 - any connection problem becomes one clear message
-        where = f"the Ray cluster at {address!r}" if address else "a local Ray"
-        raise BackendUnavailable(f"pool.backend = 'ray': cannot start or reach {where}: {exc}") from exc
-    finally:
-        if main and old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)  # ray.init replaces it; the supervisor owns it
-    return ray, True
 
 
 class RayBackend:
@@ -134,6 +103,8 @@ class RayBackend:
         self.videos_done: dict[int, int] = {}
         self._next_worker = 0
         self._seq = 0
+        self._waker: Waker | None = None
+        self._sel: selectors.BaseSelector | None = None
         self._check_resources()
 
     def _check_resources(self) -> None:
@@ -147,11 +118,17 @@ class RayBackend:
                                  "per-video Ray resources exceed the cluster's: " + ", ".join(short)))
 
     # -- the Backend protocol ---------------------------------------------------------
-    def register(self, sel: Any) -> None:
-        """Nothing to select on: Ray is polled in :meth:`check`."""
+    def register(self, sel: selectors.BaseSelector) -> None:
+        """Register the waker's pipe once; hand it the refs in flight on every loop iteration."""
+        if self._waker is None:
+            self._waker, self._sel = Waker(self.ray), sel
+            sel.register(self._waker.fd, selectors.EVENT_READ, "ray")
+        self._waker.watch([f.ref for f in self.flights.values()])
 
     def on_readable(self, token: Any) -> None:
-        """Never called: nothing is registered."""
+        """A task ended: the supervisor runs :meth:`check` right after this."""
+        if self._waker is not None:
+            self._waker.drain()
 
     def ensure_workers(self) -> None:
         """Ray starts worker processes itself."""
@@ -193,6 +170,7 @@ class RayBackend:
             data = read_input(f.spec["task"]["video_path"], self.ship.max_bytes)
             if data is not None:
                 blob, f.shipped = self.ray.put(data), True
+        f.submitted = time.monotonic()
         f.ref = self._task.remote(f.spec, self.inbox, blob)
 
     def check(self, now: float) -> None:
@@ -206,7 +184,11 @@ class RayBackend:
         for f in list(self.flights.values()):
             if f.kill_reason is not None:
                 continue
-            if now - f.submitted > self.pool.video_timeout_s:
+            # The attempt's clock starts when a worker runs it, as locally; waiting for Ray to place
+            # and start it (worker start-up, busy cluster) is bounded by start_timeout_s instead.
+            if not f.started and now - f.submitted > self.pool.start_timeout_s:
+                self._cancel(f, "start_timeout")
+            elif f.started and now - f.began > self.pool.video_timeout_s:
                 self._cancel(f, "timeout")
             elif f.started and now - f.last_progress > self.pool.stall_timeout_s:
                 from engine.alerts import AlertRules
@@ -243,11 +225,17 @@ class RayBackend:
                          "state": "busy" if f else "idle", "video": f.key if f else None,
                          "stage": f.stage if f else "", "fraction": f.fraction if f else 0.0,
                          "videos_done": self.videos_done.get(slot, 0),
-                         "elapsed_s": round(now - f.submitted, 1) if f else None})
+                         "elapsed_s": round(now - (f.began or f.submitted), 1) if f else None})
         return rows
 
     def shutdown(self) -> None:
         ray = self.ray
+        if self._waker is not None:
+            if self._sel is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    self._sel.unregister(self._waker.fd)
+            self._waker.close()
+            self._waker = None
         for f in list(self.flights.values()):
             self._cancel(f, f.kill_reason or "shutdown")
         self.flights.clear()
@@ -288,7 +276,7 @@ class RayBackend:
             if f is None:
                 continue  # a finished or abandoned attempt
             if kind == "started":
-                f.started, f.last_progress, f.stage = True, now, "starting"
+                f.started, f.began, f.last_progress, f.stage = True, now, now, "starting"
                 f.pid, f.node_id, f.node_ip = int(fields["pid"]), fields.get("node_id"), fields.get("node_ip")
                 self.slot_proc[f.slot] = (f.pid, f.node_ip)
                 f.worker = self._worker_number(f)
@@ -359,7 +347,8 @@ class RayBackend:
             msg = {"timeout": f"timed out after {self.pool.video_timeout_s:g} s",
                    "stalled": f"no progress for {self.pool.stall_timeout_s:g} s",
                    "oom": f"worker RSS over {self.pool.max_rss_mb} MiB",
-                   "interrupted": "batch stopped while the video was running"}[cls]
+                   "interrupted": "batch stopped while the video was running",
+                   "worker_lost": f"Ray did not start the task within {self.pool.start_timeout_s:g} s"}[cls]
         elif isinstance(exc, ray.exceptions.OutOfMemoryError):
             cls, msg = "oom", f"killed by Ray's memory monitor: {_first_line(exc)}"
         elif isinstance(exc, ray.exceptions.RayTaskError) and not isinstance(exc, ray.exceptions.TaskCancelledError):

@@ -239,6 +239,19 @@ def test_stop_then_resume(videos: Path, ray_address: str) -> None:
     assert sorted(done) == ["local__v0", "local__v1"]
 
 
+def test_sigterm_still_stops_the_driver_gracefully(videos: Path, ray_address: str) -> None:
+    """ray.init replaces SIGTERM's handler; the backend gives it back to the supervisor."""
+    d, ws = videos, videos / "ws"
+    lst = write_list(d, ["v0.avi"])
+    cfg = ray_cfg(d, ray_address, "grace_s = 0.2\n")
+    env = {"VIDOPS_FAULTS": json.dumps({"local__v0": {"sleep_s": 20}})}
+    batch = vidops(ws, cfg, "run", str(lst), "--detach", env=env, check=0).stdout.strip()
+    wait_for(lambda: any(e["type"] == "video_progress" for e in events(ws, batch)), what="v0 running")
+    os.kill(int((ws / "batches" / batch / "supervisor.lock").read_text()), signal.SIGTERM)
+    wait_for(lambda: any(e["type"] == "batch_stopped" for e in events(ws, batch)), timeout=20, what="stop")
+    assert [e["error_class"] for e in events(ws, batch) if e["type"] == "video_failed"] == ["interrupted"]
+
+
 def test_inputs_shipped_through_the_object_store(videos: Path, ray_address: str) -> None:
     d = videos
     lst = write_list(d, ["v0.avi", "v1.avi"])

@@ -27,7 +27,8 @@ def _py(code: str) -> subprocess.CompletedProcess[str]:
 def test_ray_is_registered_and_import_engine_never_loads_ray() -> None:
     assert BACKENDS["ray"] == "engine.backends.ray_backend:RayBackend"
     out = _py("import sys, engine, engine.supervisor, engine.backends, engine.backends.local, "
-              "engine.backends.ray_task, engine.backends.ray_inputs, engine.backends.ray_backend, console.cli\n"
+              "engine.backends.ray_task, engine.backends.ray_inputs, engine.backends.ray_backend, "
+              "engine.backends.ray_session, engine.backends.ray_waker, console.cli\n"
               "print('ray' in sys.modules)")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
