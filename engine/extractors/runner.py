@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -122,7 +123,8 @@ class _Feed:
         self.idx, self.times, self.frames, self.crops = [], [], [], []
 
 
-def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, frames_dir: Any) -> dict[str, Any]:
+def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, frames_dir: Any,
+            poll: Callable[[], None] | None = None) -> dict[str, Any]:
     es = ctx.settings.extract
     source = FrameSource(info.path, fast=es.fast_decode)
     t0 = time.perf_counter()
@@ -152,6 +154,8 @@ def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, f
             if len(feed.frames) >= feed.batch:
                 feed.flush()
         last_t = sf.time
+        if poll is not None and sf.index % 8 == 0:
+            poll()
         if sf.index % 100 == 0:
             ctx.progress("extract", min(0.95, sf.index / expected))
     for feed in feeds:
@@ -247,23 +251,12 @@ def _run_rest(ctx: Any, info: VideoInfo, active: list[Module], upstream: dict[st
              if m.name not in skipped and m.name not in bg and m.requirements().frames is not None]
     decode_facts: dict[str, Any] = {}
     sampling: dict[str, dict[str, Any]] = {}
-    if feeds:
-        keep, frames_dir = None, None
-        run_path = getattr(ctx.sink, "path", None)
-        if es.keep_frames and run_path is not None:
-            colour = [f for f in feeds if f.key.color == "bgr" and not f.sampler.every]
-            keep = max(colour or feeds, key=lambda f: (not f.sampler.every, f.key.width))
-            frames_dir = run_path / "frames"
-            frames_dir.mkdir(parents=True, exist_ok=True)
-        decode_facts = _decode(ctx, info, feeds, keep, frames_dir)
-        for f in feeds:
-            wall[f.module.name] += f.busy_s
-            sampling[f.module.name] = {"analysis_fps": round(f.sampler.fps, 6), "every_frame": f.sampler.every,
-                                       "width": f.key.width, "color": f.key.color, "n_sampled": len(f.all_idx)}
-    ctx.sink.update(video=_video_block(info, decode_facts), extract={"sampling": sampling, **decode_facts})
     by_feed = {f.module.name: f for f in feeds}
-    n_frames = int(decode_facts.get("frames_decoded", info.frame_count))
-    for i, m in enumerate(active):
+    pending = list(active)  # registry order; finished (and written) strictly in this order
+
+    def complete(m: Module, n_frames: int | None) -> None:
+        """Finish ``m`` (or collect its background result), check it and write it."""
+        pending.remove(m)
         ctx.progress(m.name, 0.0)
         t0 = time.perf_counter()
         status, reason = "done", None
@@ -284,7 +277,7 @@ def _run_rest(ctx: Any, info: VideoInfo, active: list[Module], upstream: dict[st
             if m.name not in silent:
                 ctx.sink.write_component(m.name, version=m.version, arrays=None, summary={}, status=status,
                                          reason=reason, wall_s=elapsed)
-            continue
+            return
         feed = by_feed.get(m.name)
         if feed is not None:
             result.arrays.setdefault("sample_index", np.asarray(feed.all_idx, np.int64))
@@ -292,14 +285,38 @@ def _run_rest(ctx: Any, info: VideoInfo, active: list[Module], upstream: dict[st
             result.summary.update({k: v for k, v in sampling[m.name].items() if k in ("analysis_fps", "n_sampled")})
         upstream[m.name] = result
         if m.name in silent:
-            continue
+            return
         problems = check_result(type(m), result, n_frames=n_frames) if es.validate else []
         if problems:
             raise ArtifactInvalid(f"{m.name}: " + "; ".join(problems[:5]))
         ctx.sink.write_component(m.name, version=m.version, arrays=result.arrays, summary=result.summary,
                                  wall_s=elapsed)
         ctx.progress(m.name, 1.0)
-        ctx.progress("extract", 0.95 + 0.05 * (i + 1) / len(active))
+        ctx.progress("extract", 0.95 + 0.05 * (len(active) - len(pending)) / len(active))
+
+    def drain() -> None:
+        """While frames decode: write the leading background (audio) modules that are done, so
+        their writes leave the sequential tail (they take no frames: n_frames is not needed)."""
+        while pending and pending[0].name in bg and bg[pending[0].name].done():
+            complete(pending[0], None)
+
+    if feeds:
+        keep, frames_dir = None, None
+        run_path = getattr(ctx.sink, "path", None)
+        if es.keep_frames and run_path is not None:
+            colour = [f for f in feeds if f.key.color == "bgr" and not f.sampler.every]
+            keep = max(colour or feeds, key=lambda f: (not f.sampler.every, f.key.width))
+            frames_dir = run_path / "frames"
+            frames_dir.mkdir(parents=True, exist_ok=True)
+        decode_facts = _decode(ctx, info, feeds, keep, frames_dir, drain if bg else None)
+        for f in feeds:
+            wall[f.module.name] += f.busy_s
+            sampling[f.module.name] = {"analysis_fps": round(f.sampler.fps, 6), "every_frame": f.sampler.every,
+                                       "width": f.key.width, "color": f.key.color, "n_sampled": len(f.all_idx)}
+    ctx.sink.update(video=_video_block(info, decode_facts), extract={"sampling": sampling, **decode_facts})
+    n_frames = int(decode_facts.get("frames_decoded", info.frame_count))
+    while pending:
+        complete(pending[0], n_frames)
     run_path = getattr(ctx.sink, "path", None)
     if es.validate and run_path is not None:
         problems = validate_run(run_path)
