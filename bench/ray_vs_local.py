@@ -14,6 +14,7 @@ order-dependent modules (``uniqueness``) may differ when several videos run at o
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -27,10 +28,18 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
 
-from conftest import write_video  # noqa: E402  (the tests' synthetic-video writer)
+
+def _load_write_video() -> Any:
+    """The tests' synthetic-video writer (tests/conftest.py), loaded by path."""
+    spec = importlib.util.spec_from_file_location("vidops_tests_conftest", REPO / "tests" / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_video
+
+
+write_video = _load_write_video()
 
 
 def run_batch(ws: Path, cfg: Path, lst: Path, workers: int) -> dict[str, Any]:

@@ -123,16 +123,15 @@ def run_video(spec: dict[str, Any], inbox: Any, blob: bytes | None) -> dict[str,
     """The Ray task: process one video attempt and return its outcome (see the module doc)."""
     import ray
 
-    from engine.pipeline import process_video
-
     token, task = spec["token"], dict(spec["task"])
-    _limit_threads(spec.get("threads", 1))
     ctx = ray.get_runtime_context()
 
     def send(kind: str, **fields: Any) -> None:
         inbox.put.remote(token, kind, fields)
 
     send("started", pid=os.getpid(), node_id=ctx.get_node_id(), node_ip=ray.util.get_node_ip_address())
+    _limit_threads(spec.get("threads", 1))
+    from engine.pipeline import process_video  # a fresh worker's first task pays the import here
     last = [0.0]
 
     def progress(stage: str, fraction: float) -> None:
