@@ -156,7 +156,8 @@ class RayBackend:
             self.sup.on_failed(key, c.error_class, c.transient, c.known, f"cannot open the run directory: {exc}")
             return
         spec = {"token": token, "task": task, "run_id": run_id, "attempt": attempt, "scale": scale,
-                "settings": self.sup.settings, "manifest": manifest, "faults": self.faults,
+                "settings": self.sup.settings, "manifest": manifest, "prior_arrays": _prior_arrays(run, manifest),
+                "faults": self.faults,
                 "result_store_root": str(self.sup.store.root.resolve()),
                 "threads": max(1, int(self.pool.ray_num_cpus))}
         f = _Flight(token, key, slot, run, run_id, spec)
@@ -384,6 +385,16 @@ class RayBackend:
                 fh.write("\n".join(lines) + "\n")
         except OSError as exc:
             log.warning("cannot append to the video log of %s: %s", f.key, exc)
+
+
+def _prior_arrays(run: RunDir, manifest: dict[str, Any]) -> dict[str, Any]:
+    """NPZs of components an earlier attempt finished (a resume), for modules that read them."""
+    out = {}
+    for name, c in manifest.get("components", {}).items():
+        if c.get("status") == "done" and c.get("npz"):
+            with contextlib.suppress(OSError, ValueError):  # unreadable: the module recomputes it
+                out[name] = run.arrays(name)
+    return out
 
 
 def _first_line(exc: BaseException) -> str:

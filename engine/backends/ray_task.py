@@ -6,7 +6,8 @@ per finished component carrying its arrays, summary and status) and returns a sm
 dict: ``done``, ``error`` (already classified), or ``need_input`` when the video's path is not
 visible on this node and no copy was shipped. The driver writes every component into the
 result store, so workers need no shared output filesystem; a lost worker keeps the components
-it reported, and the retry resumes at the first missing one (the driver passes the manifest in).
+it reported, and the retry resumes at the first missing one (the driver passes the manifest and
+the finished components' arrays in, so modules that read them need not recompute them).
 
 This module is imported only on Ray workers and by the Ray backend, never by ``import engine``.
 """
@@ -56,10 +57,11 @@ class MemorySink:
     sends every ``write_component``/``update`` to the driver, which replays it into the RunDir.
     """
 
-    def __init__(self, manifest: dict[str, Any], send: Any) -> None:
+    def __init__(self, manifest: dict[str, Any], send: Any,
+                 prior: dict[str, dict[str, np.ndarray]] | None = None) -> None:
         self._manifest = manifest
         self._manifest.setdefault("components", {})
-        self._arrays: dict[str, dict[str, np.ndarray]] = {}
+        self._arrays: dict[str, dict[str, np.ndarray]] = dict(prior or {})  # earlier attempts' NPZs
         self._send = send
 
     def manifest(self) -> dict[str, Any]:
@@ -76,7 +78,7 @@ class MemorySink:
                    reason=reason, wall_s=wall_s)
 
     def arrays(self, name: str) -> dict[str, np.ndarray]:
-        """Arrays written in this attempt (earlier attempts' NPZs stay on the driver)."""
+        """Arrays written in this attempt or shipped from earlier ones (modules read their inputs)."""
         if name not in self._arrays:
             raise OSError(f"{name}.npz is not on this worker")
         return self._arrays[name]
@@ -161,7 +163,7 @@ def run_video(spec: dict[str, Any], inbox: Any, blob: bytes | None) -> dict[str,
             log.info("input shipped through the object store (%d bytes) to %s", len(blob), local)
             task["video_path"] = str(local)
         faults.inject(spec.get("faults") or {}, task["key"], int(spec["attempt"]), progress)
-        sink = MemorySink(spec["manifest"], send)
+        sink = MemorySink(spec["manifest"], send, spec.get("prior_arrays"))
         root_dir = spec.get("result_store_root")
         store_root = root_dir if root_dir and os.path.isdir(root_dir) else None  # only on a shared filesystem
         manifest = process_video(task, spec["settings"], sink, progress, float(spec["scale"]), store_root)

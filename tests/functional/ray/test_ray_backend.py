@@ -91,7 +91,10 @@ def store_snapshot(root: Path) -> dict[str, Any]:
 
 
 def assert_same_store(a: Path, b: Path) -> None:
-    sa, sb = store_snapshot(a), store_snapshot(b)
+    assert_same_snapshots(store_snapshot(a), store_snapshot(b))
+
+
+def assert_same_snapshots(sa: dict[str, Any], sb: dict[str, Any]) -> None:
     assert sa and sorted(sa) == sorted(sb)
     for run, (ma, arrs_a) in sa.items():
         mb, arrs_b = sb[run]
@@ -146,6 +149,37 @@ def test_ray_default_modules_equal_local(tmp_path: Path, make_video: Callable[..
     cfg = ray_cfg(tmp_path, ray_address, base=base)
     vidops(tmp_path / "ws_ray", cfg, "run", str(lst), "--no-ui", "--workers", "1", check=0, timeout=300)
     assert_same_store(tmp_path / "ws_local" / "result_store", tmp_path / "ws_ray" / "result_store")
+
+
+def test_ray_resumes_a_partial_run_at_the_first_missing_component(
+        tmp_path: Path, make_video: Callable[..., Path], ray_address: str) -> None:
+    make_video("d0.avi", frames=60, size=(320, 240), cuts=(30,))
+    lst = write_list(tmp_path, ["d0.avi"])
+    ws = tmp_path / "ws"
+    (tmp_path / "local.toml").write_text("")
+    vidops(ws, tmp_path / "local.toml", "run", str(lst), "--no-ui", "--batch-id", "full", check=0)
+    store = ws / "result_store"
+    expected = store_snapshot(store)
+    (run,) = store.glob("local/d0/*")
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["components"]["text_scoring"]["status"] == "done"
+    # Make it a run interrupted before text_scoring was written.
+    del manifest["components"]["text_scoring"]
+    manifest["status"] = "partial"
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    (run / "text_scoring.npz").unlink()
+    vidops(ws, ray_cfg(tmp_path, ray_address, base=""), "run", str(lst), "--no-ui", "--batch-id", "resume", check=0)
+    evs = events(ws, "resume")
+    assert [e["component"] for e in evs if e["type"] == "video_component_done"] == ["text_scoring"]
+    # Finished components' arrays were shipped in, so nothing upstream was silently recomputed.
+    assert sorted(json.loads((run / "manifest.json").read_text())["extract"]["sampling"]) == ["text_scoring"]
+    # Otherwise the store is as if the run had never been interrupted ('extract' describes the
+    # last attempt's decoding, for either backend).
+    no_extract = {k: ({f: x for f, x in m.items() if f != "extract"}, arrays)
+                  for k, (m, arrays) in expected.items()}
+    got = {k: ({f: x for f, x in m.items() if f != "extract"}, arrays)
+           for k, (m, arrays) in store_snapshot(store).items()}
+    assert_same_snapshots(no_extract, got)
 
 
 def test_sigkill_ray_worker_mid_video_is_retried(videos: Path, ray_address: str) -> None:
