@@ -12,11 +12,12 @@ import signal
 import threading
 from typing import Any
 
-from engine.backends import BackendUnavailable
+from engine.backends import BackendUnavailable, check_available
 
 
 def connect(address: str) -> tuple[Any, bool]:
     """Import and initialise Ray (idempotent); returns (ray, whether this call initialised it)."""
+    check_available("ray")  # e.g. `vidops resume` of a Ray batch where Ray is not installed
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if not address:  # a local Ray for this machine only: bind to loopback, not the LAN address
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")

@@ -235,7 +235,7 @@ def test_sigkill_driver_then_resume_processes_nothing_twice(videos: Path, ray_ad
     d, ws = videos, videos / "ws"
     lst = write_list(d, [f"v{i}.avi" for i in range(4)])
     cfg = ray_cfg(d, ray_address)
-    faults = json.dumps({f"local__v{i}": {"sleep_s": 1.0} for i in range(4)})
+    faults = json.dumps({f"local__v{i}": {"sleep_s": 0.6} for i in range(4)})
     env = {"VIDOPS_FAULTS": faults}
     batch = vidops(ws, cfg, "run", str(lst), "--detach", "--workers", "1", env=env, check=0).stdout.strip()
     wait_for(lambda: any(e["type"] == "video_succeeded" for e in events(ws, batch)), what="first success")

@@ -113,3 +113,12 @@ def test_ship_policy_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert read_input(str(p), 10) == b"0123456789"
     assert read_input(str(p), 9) is None and read_input(str(p), 10, probe_only=True) == b""
     assert read_input(str(tmp_path / "missing"), 10) is None
+
+
+def test_resuming_a_ray_batch_without_ray_is_a_clear_error() -> None:
+    out = _py("import sys; sys.modules['ray'] = None\n"
+              "from engine.backends import BackendUnavailable\n"
+              "from engine.backends.ray_session import connect\n"
+              "try:\n    connect('')\nexcept BackendUnavailable as exc:\n    print(exc)\n")
+    assert out.returncode == 0, out.stderr
+    assert "pip install 'vidops[ray]'" in out.stdout
