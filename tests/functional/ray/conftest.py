@@ -11,6 +11,7 @@ import pytest
 @pytest.fixture(scope="module")
 def ray_address() -> Iterator[str]:
     """Start Ray (2 CPUs, no dashboard, no usage stats, 127.0.0.1) and yield its GCS address."""
+    saved = {k: os.environ.get(k) for k in ("RAY_USAGE_STATS_ENABLED", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")}
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # node IP = loopback, never the LAN address
     ray = pytest.importorskip("ray")
@@ -26,3 +27,9 @@ def ray_address() -> Iterator[str]:
         yield address
     finally:
         ray.shutdown()
+        ray_constants.ENABLE_RAY_CLUSTER = True
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
