@@ -49,6 +49,8 @@ class PoolSettings:
     ray_address: str = setting("", "Ray cluster address: 'auto', 'ray://host:port', or empty to start a local Ray.")
     ray_num_cpus: float = setting(1.0, "CPUs reserved per video task on Ray (fractions allowed).", min=0.0)
     ray_num_gpus: float = setting(0.0, "GPUs reserved per video task on Ray (fractions allowed).", min=0.0)
+    ray_ship: Literal["auto", "always", "never"] = setting("auto", "How inputs reach Ray workers: 'auto' ships a file through the object store when its path is not visible on the worker's node, 'always' ships every file, 'never' uses paths only (env VIDOPS_RAY_SHIP overrides).")
+    ray_ship_max_mb: float = setting(256.0, "Largest input shipped through the object store, MiB (env VIDOPS_RAY_SHIP_MAX_MB overrides).", min=0.0)
 
 
 @dataclass(frozen=True)

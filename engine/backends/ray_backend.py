@@ -75,7 +75,7 @@ class RayBackend:
         self.pool = sup.settings.pool
         self.target = workers
         try:
-            self.ship = ShipPolicy.from_env()
+            self.ship = ShipPolicy.from_env(self.pool.ray_ship, self.pool.ray_ship_max_mb)
         except ValueError as exc:
             raise BackendUnavailable(str(exc)) from None
         self.faults = faults.load()

@@ -25,13 +25,14 @@ class ShipPolicy:
     max_bytes: int = int(DEFAULT_MAX_MB * 2**20)
 
     @classmethod
-    def from_env(cls) -> ShipPolicy:
-        mode = os.environ.get(ENV_MODE, "auto").strip().lower() or "auto"
+    def from_env(cls, default_mode: str = "auto", default_max_mb: float = DEFAULT_MAX_MB) -> ShipPolicy:
+        """``pool.ray_ship``/``pool.ray_ship_max_mb`` as defaults; the environment overrides them."""
+        mode = os.environ.get(ENV_MODE, default_mode).strip().lower() or default_mode
         if mode not in MODES:
             raise ValueError(f"{ENV_MODE} must be one of {', '.join(MODES)}, got {mode!r}")
         raw = os.environ.get(ENV_MAX_MB, "").strip()
         try:
-            max_mb = float(raw) if raw else DEFAULT_MAX_MB
+            max_mb = float(raw) if raw else default_max_mb
         except ValueError:
             raise ValueError(f"{ENV_MAX_MB} must be a number of MiB, got {raw!r}") from None
         return cls(mode, int(max_mb * 2**20))
