@@ -25,8 +25,9 @@ NAN = math.nan
 SNAPSHOT1_COLUMNS = [
     "s1_views", "s1_likes", "s1_comments", "s1_dislikes",
     "s1_like_view_ratio", "s1_comment_view_ratio", "s1_dislike_like_ratio",
-    "s1_comments_disabled", "s1_ratings_disabled",
+    "s1_comments_disabled", "s1_ratings_disabled", "s1_trending_rank_pct",
 ]
+VELOCITY_COLUMNS = ["s1_log_views_per_hour", "s1_log_likes_per_hour", "s1_log_comments_per_hour"]
 TEMPORAL_COLUMNS = [
     "video_age_hours_at_snapshot1", "publish_hour_utc", "publish_weekday_utc",
     "snapshot1_weekday_utc", "duration_sec", "fps",
@@ -35,12 +36,16 @@ METADATA_COLUMNS = ["title_chars", "title_words", "tags_count"]
 CHANNEL_HISTORY_COLUMNS = [
     "ch_hist_videos", "ch_hist_snapshots", "ch_hist_s1_views_median", "ch_hist_s1_likes_median",
     "ch_hist_views_max", "ch_hist_hours_since_last_video",
+    "ch_hist_growth_1d_median", "ch_hist_growth_7d_median", "ch_hist_log_growth_per_day_median",
+    "ch_hist_trending_days_mean",
 ]
+DAY_NS = 86_400 * 10**9
+GROWTH_TOLERANCE_NS = DAY_NS  # a prior video's +h snapshot is the one nearest first + h, within 1 day
 CHANNEL_STATS_COLUMNS = ["ch_subscriber_count", "ch_total_videos", "ch_age_days_at_snapshot1"]
 CATEGORICAL_COLUMNS = ["category", "language"]
 TEXT_COLUMNS = ["title", "tags"]
 BASE_FEATURE_COLUMNS = (
-    SNAPSHOT1_COLUMNS + TEMPORAL_COLUMNS + METADATA_COLUMNS + CHANNEL_HISTORY_COLUMNS
+    SNAPSHOT1_COLUMNS + VELOCITY_COLUMNS + TEMPORAL_COLUMNS + METADATA_COLUMNS + CHANNEL_HISTORY_COLUMNS
     + CHANNEL_STATS_COLUMNS + CATEGORICAL_COLUMNS + TEXT_COLUMNS
 )
 MISSING_CATEGORY = "unknown"
@@ -93,7 +98,26 @@ def snapshot1_features(s1: Mapping[str, Any]) -> dict[str, float]:
         "s1_dislike_like_ratio": _ratio(dislikes, likes + dislikes if not math.isnan(dislikes) else NAN),
         "s1_comments_disabled": _flag(s1.get("comments_disabled")),
         "s1_ratings_disabled": _flag(s1.get("ratings_disabled")),
+        "s1_trending_rank_pct": _rank_pct(s1.get("trending_rank_pct")),
     }
+
+
+def _rank_pct(value: Any) -> float:
+    x = _num(value)
+    return x if 0.0 < x <= 1.0 else NAN
+
+
+def velocity_features(counters: Mapping[str, float], age_hours: float) -> dict[str, float]:
+    """log1p(counter at snapshot 1) - log1p(age in hours): the log of the average rate so far."""
+    out = dict.fromkeys(VELOCITY_COLUMNS, NAN)
+    if math.isnan(age_hours):
+        return out
+    la = math.log1p(max(age_hours, 0.0))
+    for metric in ("views", "likes", "comments"):
+        c = counters.get(f"s1_{metric}", NAN)
+        if not math.isnan(c) and c >= 0:
+            out[f"s1_log_{metric}_per_hour"] = math.log1p(c) - la
+    return out
 
 
 def temporal_features(s1: Mapping[str, Any], duration_sec: float, fps: float) -> dict[str, float]:
@@ -184,6 +208,42 @@ def channel_history_features(history: ChannelHistory | None, snapshot_time: Any,
         out["ch_hist_s1_likes_median"] = float(np.nanmedian(likes[first])) if np.isfinite(likes[first]).any() else NAN
         out["ch_hist_views_max"] = float(np.nanmax(views)) if np.isfinite(views).any() else NAN
     out["ch_hist_hours_since_last_video"] = (t1.value - int(times[first].max())) / 3.6e12
+    out.update(_prior_growth(times, vids, views))
+    return out
+
+
+def _prior_growth(times: np.ndarray, vids: np.ndarray, views: np.ndarray) -> dict[str, float]:
+    """Growth of the channel's earlier videos, from their rows already cut at snapshot 1.
+
+    Per prior video (rows sorted by time): ``log1p(max(v(+h) - v(first), 0)) - log1p(v(first))``
+    for h = 1 and 7 days, where v(+h) is the row nearest to first + h days within one day (ties:
+    the earlier); the log growth per day between its first and last row; its number of rows
+    (trending days seen so far). Each is summarised by the median (days: the mean).
+    """
+    _, inv, counts = np.unique(vids, return_inverse=True, return_counts=True)
+    order = np.lexsort((times, inv))
+    g, t, v = inv[order], times[order], views[order]
+    start = np.r_[0, np.cumsum(counts)[:-1]]
+    t0, v0 = t[start][g], v[start][g]
+    d = t - t0
+    lv0 = np.log1p(np.clip(v[start], 0.0, None))
+    out: dict[str, float] = {"ch_hist_trending_days_mean": float(counts.mean())}
+    with np.errstate(all="ignore"):
+        for h, col in ((1, "ch_hist_growth_1d_median"), (7, "ch_hist_growth_7d_median")):
+            dist = np.abs(d - h * DAY_NS)
+            ok = (dist <= GROWTH_TOLERANCE_NS) & (d > 0) & np.isfinite(v) & np.isfinite(v0)
+            vals: list[float] = []
+            if ok.any():
+                idx = np.flatnonzero(ok)
+                pick = idx[np.lexsort((t[idx], dist[idx], g[idx]))]
+                best = pick[np.r_[True, g[pick][1:] != g[pick][:-1]]]
+                vals = list(np.log1p(np.clip(v[best] - v0[best], 0.0, None)) - lv0[g[best]])
+            out[col] = float(np.median(vals)) if vals else NAN
+        end = start + counts - 1
+        span = (t[end] - t[start]) / DAY_NS
+        rate = (np.log1p(np.clip(v[end], 0.0, None)) - lv0) / np.where(span > 0, span, np.nan)
+        rate = rate[np.isfinite(rate)]
+        out["ch_hist_log_growth_per_day_median"] = float(np.median(rate)) if rate.size else NAN
     return out
 
 
@@ -210,8 +270,11 @@ def row_features(
     values = dict(video_values or {})
     duration, fps = duration_and_fps(values)
     row: dict[str, object] = {}
-    row.update(snapshot1_features(s1))
-    row.update(temporal_features(s1, duration, fps))
+    counters = snapshot1_features(s1)
+    row.update(counters)
+    temporal = temporal_features(s1, duration, fps)
+    row.update(velocity_features(counters, temporal["video_age_hours_at_snapshot1"]))
+    row.update(temporal)
     row.update(metadata_features(s1))
     row.update(channel_history_features(history, s1.get("snapshot_time"), str(s1.get("video_id", ""))))
     row.update(channel_stats_features(channel_stats, s1.get("snapshot_time")))
@@ -232,7 +295,8 @@ def inference_row(
             ``video_id``, ``snapshot_time`` (datetime or ISO string, UTC assumed when naive),
             ``views``, ``likes``, ``comments``, optional ``dislikes``, ``published_at``,
             ``title``, ``tags`` (pipe-separated), ``category_id``, ``language``,
-            ``comments_disabled``, ``ratings_disabled``. Missing keys give NaN / "unknown".
+            ``comments_disabled``, ``ratings_disabled``, ``trending_rank_pct`` (position on the
+            trending list as a fraction in (0, 1]: (rank - 0.5) / list length). Missing keys give NaN / "unknown".
         run_dir: the video's result-store run directory (manifest.json + NPZs), or None when
             there is none (video features are then NaN).
         meta: the parsed ``dataset_meta.json`` of the training set; ``meta["feature_columns"]``

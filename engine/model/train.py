@@ -110,7 +110,13 @@ def _fit_target(
         on_event({"type": "train_device_fallback", "target": target.name, "message": str(exc)[:300]})
         model = _estimator(settings, "CPU")
         model.fit(train_pool, eval_set=val_pool, callbacks=[progress])
-    artifacts.save_model(model, run_dir / artifacts.model_file(target))
+    path = run_dir / artifacts.model_file(target)
+    artifacts.save_model(model, path)
+    try:  # a few training rows fitted exactly collapse the variance: CatBoost saves a model it cannot load
+        CatBoostRegressor().load_model(str(path), format="cbm")
+    except CatBoostError as exc:
+        path.unlink(missing_ok=True)
+        return f"degenerate model (train {len(tr)} rows, the saved model does not load back: {str(exc)[-60:]})"
     evals = model.get_evals_result()
     learn, val = evals.get("learn", {}).get(LOSS, []), evals.get("validation", {}).get(LOSS, [])
     curve = [{"target": target.name, "iteration": i, "train_loss": round(float(a), 6),

@@ -26,8 +26,11 @@ class DatasetInputError(ValueError):
 CANONICAL_COLUMNS = [
     "platform_id", "video_id", "snapshot_time", "views", "likes", "comments", "dislikes",
     "channel_id", "channel_title", "published_at", "title", "tags", "category_id", "language",
-    "comments_disabled", "ratings_disabled", "source_row",
+    "comments_disabled", "ratings_disabled", "trending_rank_pct", "source_row",
 ]
+# Columns that describe where a row sat in its file, not what was observed: ignored when
+# deciding whether two rows are exact duplicates.
+POSITIONAL_COLUMNS = ("trending_rank_pct", "source_row")
 COUNTERS = ("views", "likes", "comments")
 TEXT_OPTIONAL = ("channel_id", "channel_title", "title", "tags", "category_id", "language",
                  "comments_disabled", "ratings_disabled")
@@ -177,7 +180,15 @@ def finish(df: pd.DataFrame, path: str, skips: SkipLog, id_ok: pd.Series) -> pd.
             out[c] = ""
     if "dislikes" not in out.columns:
         out["dislikes"] = np.nan
+    if "trending_rank_pct" not in out.columns:
+        out["trending_rank_pct"] = np.nan
     return out[CANONICAL_COLUMNS].reset_index(drop=True)
+
+
+def rank_pct(raw: pd.Series) -> pd.Series:
+    """Optional list position as a fraction in (0, 1): numbers outside (0, 1] or text -> NaN."""
+    num = pd.to_numeric(raw.astype(str).str.strip(), errors="coerce").astype("float64")
+    return num.where((num > 0) & (num <= 1))
 
 
 def common_columns(raw: pd.DataFrame, settings: DatasetSettings) -> pd.DataFrame:

@@ -3,7 +3,8 @@
 Required: ``video_id``, ``snapshot_time`` (ISO 8601; naive = UTC), ``views``, ``likes``,
 ``comments``. Optional: ``platform_id``, ``dislikes``, ``channel_id``, ``channel_title``,
 ``published_at``, ``title``, ``tags``, ``category_id``, ``language``, ``comments_disabled``,
-``ratings_disabled``. Other columns are ignored.
+``ratings_disabled``, ``trending_rank_pct`` (position on a ranked list as a fraction in (0, 1]).
+Other columns are ignored.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from engine.dataset.adapters.base import (
     finish,
     parse_counter,
     parse_time,
+    rank_pct,
     require_columns,
 )
 from engine.dataset.settings import DatasetSettings
@@ -37,5 +39,7 @@ def adapt(raw: pd.DataFrame, path: str, settings: DatasetSettings, skips: SkipLo
         df[c] = parse_counter(raw[c], path, c, skips, required=True)
     df["dislikes"] = parse_counter(raw["dislikes"], path, "dislikes", skips, required=False) \
         if "dislikes" in raw.columns else float("nan")
+    if "trending_rank_pct" in raw.columns:
+        df["trending_rank_pct"] = rank_pct(raw["trending_rank_pct"])
     id_ok = (df["video_id"] != "") & ~df["video_id"].isin(EXCEL_ERRORS)
     return finish(df, path, skips, id_ok)

@@ -12,6 +12,9 @@ Choices (see docs/dataset.md and ../shared/data/trending/PROVENANCE.md):
   ``comments_disabled``, ``ratings_disabled`` copied when present. No ``language`` column.
 * ``video_id`` must be 11 characters of ``[A-Za-z0-9_-]``: Excel error tokens such as
   ``#NAME?`` / ``#VALUE!`` are skipped as ``invalid_video_id``.
+* ``trending_rank_pct``: the row's position on its day's list, ``(i + 0.5) / n`` for the i-th
+  (0-based) of the ``n`` rows with that ``trending_date`` in file order (the collector wrote
+  each day's list in YouTube's trending order). Known at snapshot time, like the counters.
 * Duplicate days and counters that go down are handled downstream (snapshots / targets).
 """
 
@@ -49,5 +52,9 @@ def adapt(raw: pd.DataFrame, path: str, settings: DatasetSettings, skips: SkipLo
     df["comments"] = parse_counter(raw["comment_count"], path, "comments", skips, required=True)
     df["dislikes"] = parse_counter(raw["dislikes"], path, "dislikes", skips, required=False) \
         if "dislikes" in raw.columns else float("nan")
+    day_key = raw["trending_date"].astype(str).str.strip()
+    pos = day_key.groupby(day_key, sort=False).cumcount().astype("float64")
+    size = day_key.groupby(day_key, sort=False).transform("size").astype("float64")
+    df["trending_rank_pct"] = (pos + 0.5) / size
     id_ok = df["video_id"].str.fullmatch(VIDEO_ID_PATTERN).fillna(False).astype(bool)
     return finish(df, path, skips, id_ok)

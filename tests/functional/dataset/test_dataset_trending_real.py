@@ -44,6 +44,8 @@ def test_us_dev(tmp_path: Path) -> None:
     assert m["coverage"]["comments"] == {"7d": 1870, "14d": 484, "21d": 110}
     assert m["negative_deltas"]["comments_7d"] == 41 and m["negative_deltas"]["likes_7d"] == 2
     assert (res.table["video_age_hours_at_snapshot1"] >= 0).all()
+    rank = res.table["s1_trending_rank_pct"]
+    assert rank.notna().all() and ((rank > 0) & (rank < 1)).all()
     assert res.table["channel_key"].nunique() == 1648  # 1,653 titles; 5 only appear after a rename
     _check_masks(path, res.table, [7, 14, 21], 24.0)
     default = build_dataset(load_settings(), BuildInputs(str(path), str(tmp_path / "us2"), "trending"))

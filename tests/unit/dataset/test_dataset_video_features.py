@@ -70,7 +70,8 @@ def test_inference_row_matches_builder(tmp_path: Path, build, snap) -> None:
     run = make_run(store, "v1", "r1", "c" * 16, 1.0)
     make_run(store, "v2", "r1", "c" * 16, 1.0, scale=2.0)
     rows = [snap("v0", -48, 10, 1, 0, channel_title="C"), snap("v0", -24, 20, 2, 0, channel_title="C"),
-            snap("v1", 0, 100, 10, 5, channel_title="C", title="T", tags="a|b", category_id="10"),
+            snap("v1", 0, 100, 10, 5, channel_title="C", title="T", tags="a|b", category_id="10",
+                 trending_rank_pct=0.3),
             snap("v1", 168, 150, channel_title="C"), snap("v2", 0, 7, channel_title="D")]
     res = build(rows, result_store=str(store), overrides={"extractor_config_hash": "c" * 16})
     meta = json.loads((Path(res.out) / "dataset_meta.json").read_text())
@@ -81,11 +82,13 @@ def test_inference_row_matches_builder(tmp_path: Path, build, snap) -> None:
     built = res.table.set_index("video_id").loc["v1", feats].to_dict()
     assert built["duration_sec"] == 12.5 and built["fps"] == 5.0
     assert built["ch_hist_videos"] == 1 and built["ch_hist_s1_views_median"] == 10
+    assert built["ch_hist_growth_1d_median"] == np.log1p(10) - np.log1p(10) and built["s1_trending_rank_pct"] == 0.3
     history = {"snapshots": [{"video_id": "v0", "snapshot_time": "2023-12-30T12:00:00Z", "views": 10, "likes": 1},
                              {"video_id": "v0", "snapshot_time": "2023-12-31T12:00:00Z", "views": 20, "likes": 2},
                              {"video_id": "v9", "snapshot_time": "2024-01-05T12:00:00Z", "views": 1e9, "likes": 1}]}
     s1 = {"video_id": "v1", "snapshot_time": "2024-01-01T12:00:00Z", "views": 100, "likes": 10, "comments": 5,
-          "published_at": "2023-12-31T12:00:00Z", "title": "T", "tags": "a|b", "category_id": "10"}
+          "published_at": "2023-12-31T12:00:00Z", "title": "T", "tags": "a|b", "category_id": "10",
+          "trending_rank_pct": 0.3}
     inf = inference_row(s1, str(run), meta, history)
     assert list(inf) == feats
     for k in feats:
