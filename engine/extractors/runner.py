@@ -38,6 +38,7 @@ from engine.extractors.decode import FrameSource, Sampler, ViewKey, luma_crop, m
 from engine.extractors.validate import check_result, validate_run
 
 log = logging.getLogger(__name__)
+_SWITCH_S = 0.001  # GIL switch interval while decoding (see _decode)
 
 
 def _cuda_possible() -> bool:
@@ -123,15 +124,12 @@ class _Feed:
         self.idx, self.times, self.frames, self.crops = [], [], [], []
 
 
-def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, frames_dir: Any,
-            poll: Callable[[], None] | None = None) -> dict[str, Any]:
-    es = ctx.settings.extract
-    source = FrameSource(info.path, fast=es.fast_decode)
-    t0 = time.perf_counter()
-    expected = max(info.frame_count, 1)
-    last_t = 0.0
-    shape: tuple[int, ...] = ()
+def _decode_loop(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, frames_dir: Any,
+                 poll: Callable[[], None] | None, source: FrameSource,
+                 expected: int) -> tuple[list[tuple[int, float]], tuple[int, ...], float]:
     kept: list[tuple[int, float]] = []
+    shape: tuple[int, ...] = ()
+    last_t = 0.0
     for sf in threaded(source):
         views: dict[ViewKey, np.ndarray] = {}
         for feed in feeds:
@@ -160,6 +158,24 @@ def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, f
             ctx.progress("extract", min(0.95, sf.index / expected))
     for feed in feeds:
         feed.flush()
+    return kept, shape, last_t
+
+
+def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, frames_dir: Any,
+            poll: Callable[[], None] | None = None) -> dict[str, Any]:
+    es = ctx.settings.extract
+    source = FrameSource(info.path, fast=es.fast_decode)
+    t0 = time.perf_counter()
+    expected = max(info.frame_count, 1)
+    switch = sys.getswitchinterval()
+    # the decode thread needs the GIL briefly per frame; with the default 5 ms switch interval
+    # it can wait that long behind the main thread's Python work while FFmpeg's frame threads
+    # idle (docs/extractors.md, "Threads"): 1 ms during the decode pass
+    sys.setswitchinterval(min(switch, _SWITCH_S))
+    try:
+        kept, shape, last_t = _decode_loop(ctx, info, feeds, keep, frames_dir, poll, source, expected)
+    finally:
+        sys.setswitchinterval(switch)
     if keep is not None and frames_dir is not None:
         atomic_write_json(frames_dir / "metadata.json", {
             "module": keep.module.name, "analysis_fps": keep.sampler.fps, "width": int(shape[1]) if shape else 0,

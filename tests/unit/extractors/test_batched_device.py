@@ -3,6 +3,7 @@ blockiness on native crops, the threaded decoder and the background audio thread
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -150,7 +151,9 @@ def test_threaded_iterates_in_order_and_reraises() -> None:
 
 def test_blockiness_defined_and_shot_metrics_without_nan(synth_video, tmp_path: Path) -> None:
     path, _ = synth_video
+    switch = sys.getswitchinterval()
     manifest, run = extract(path, tmp_path, {"extract.modules": ["cut_detection", "shot_quality"]})
+    assert sys.getswitchinterval() == switch  # lowered during the decode pass only
     q = run.arrays("shot_quality")
     assert np.isfinite(q["blockiness"]).all() and np.isfinite(q["shot_metrics"]).all()
     assert manifest["components"]["shot_quality"]["summary"]["blockiness_measurable"] is True
