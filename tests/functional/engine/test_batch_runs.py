@@ -5,48 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-FAST = """
-[extract]
-modules = []
-[retry]
-backoff_base_s = 0.05
-jitter = 0.0
-[monitor]
-interval_s = 0.5
-"""
-
-
-def vidops(ws: Path, cfg: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
-           check: int | None = None) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "console.cli", "--workspace", str(ws), "--config", str(cfg), *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
-    if check is not None:
-        assert out.returncode == check, out.stdout + out.stderr
-    return out
-
-
-def events(ws: Path, batch: str) -> list[dict[str, Any]]:
-    path = ws / "batches" / batch / "state.jsonl"
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-
-
-def wait_for(pred: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from support.batches import FAST, events, only_batch, vidops, wait_for
 
 
 @pytest.fixture
@@ -62,11 +26,6 @@ def write_list(d: Path, names: list[str]) -> Path:
     p = d / "list.csv"
     p.write_text("video_path\n" + "".join(f"{n}\n" for n in names))
     return p
-
-
-def only_batch(ws: Path) -> str:
-    (b,) = [p.name for p in (ws / "batches").iterdir()]
-    return b
 
 
 def test_mixed_batch_fails_bad_inputs_and_rerun_skips(setup: tuple[Path, Path, Path]) -> None:

@@ -1,0 +1,1 @@
+"""Helpers shared by the functional tests (importable because pytest's pythonpath has tests/)."""
