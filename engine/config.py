@@ -140,10 +140,15 @@ def apply_overrides(settings: Settings, overrides: dict[str, Any]) -> Settings:
     return parse_settings(data, "<command line>")
 
 
-def config_hash(settings: Settings, component_versions: dict[str, str] | None = None) -> str:
-    """Stable hash of the result-affecting settings and component versions (16 hex chars)."""
+def config_hash(settings: Settings, component_versions: dict[str, str] | None = None,
+                sections: tuple[str, ...] = ("extract",)) -> str:
+    """Stable hash of the result-affecting settings of ``sections`` and component versions.
+
+    The default covers what changes extraction results (the result store's identity): a new
+    model or dataset setting must not invalidate extracted features.
+    """
     payload = {
-        "settings": result_affecting(settings),
+        "settings": {name: result_affecting(getattr(settings, name)) for name in sections},
         "components": dict(sorted((component_versions or {}).items())),
     }
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)

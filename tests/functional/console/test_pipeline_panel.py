@@ -8,13 +8,13 @@ tabs must follow the ``dataset-*`` / ``train-*`` jobs the stages start.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.snapshots import write_snapshots
 
 from console.app import VidopsApp
 from console.state import STAGE_LABELS, load_prediction
@@ -37,25 +37,6 @@ task_type = "cpu"
 progress_every = 5
 progress_min_interval_s = 0.0
 """
-def write_snapshots(path: Path, videos: int = 40, days: int = 25) -> Path:
-    """Generic-format daily snapshots of ``videos`` videos on 20 channels (7/14/21-day targets exist).
-
-    Video i is first seen on day i, so the time split has rows on both sides of each cut.
-    """
-    t0 = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
-    rows = ["video_id,snapshot_time,views,likes,comments,channel_id,channel_title,published_at,title"]
-    for i in range(videos):
-        base = 1000 * (1 + i % 7)
-        published = t0 + dt.timedelta(days=i, hours=-(1 + i % 5))
-        for d in range(days):
-            t = t0 + dt.timedelta(days=i + d)
-            v = int(base * (1 + d * (0.3 + 0.05 * (i % 4))))
-            rows.append(f"vid{i:03d},{t:%Y-%m-%dT%H:%M:%SZ},{v},{v // 20},{v // 200},ch{i // 2},chan {i // 2},"
-                        f"{published:%Y-%m-%dT%H:%M:%SZ},title {i}")
-    path.write_text("\n".join(rows) + "\n")
-    return path
-
-
 @pytest.fixture
 def pipeline_inputs(tmp_path: Path, make_video: Callable[..., Path]) -> tuple[Path, Path, dict[str, Any]]:
     make_video("v0.avi", frames=12)
