@@ -2,7 +2,10 @@
 
 Files (all written atomically; nothing is pickled):
 
-* ``model_<metric>_<h>d.cbm``: one CatBoost model per target, native format.
+* ``model_<metric>_<h>d.cbm``: the CatBoost model of each target, native format; with
+  ``ensemble_size = K > 1`` also ``model_<metric>_<h>d.s1.cbm`` ... ``.s<K-1>.cbm`` (one per
+  seed), and with ``point_loss = "mae"`` the point models ``model_<metric>_<h>d.point.cbm``,
+  ``.point.s1.cbm`` ...; ``models.json`` lists each target's files.
 * ``feature_names.json``: model columns by kind (numeric, categorical, text).
 * ``dataset_meta.json``: the training dataset's meta (feature schema, hashes).
 * ``config.toml``: resolved training settings and provenance ([model], [run]).
@@ -25,12 +28,15 @@ from catboost import CatBoostRegressor
 
 from engine.atomic import _fsync_dir, atomic_write_text
 from engine.model.data import FeatureSpec, Target, targets_of
+from engine.model.predictor import Ensemble
 
 ARTIFACT_SCHEMA_VERSION = 1
 
 
-def model_file(target: Target) -> str:
-    return f"model_{target.name}.cbm"
+def model_file(target: Target, index: int = 0, kind: str = "") -> str:
+    """``model_<target>.cbm`` (first member), ``model_<target>.s<i>.cbm``, ``model_<target>.point[.s<i>].cbm``."""
+    parts = [f"model_{target.name}"] + ([kind] if kind else []) + ([f"s{index}"] if index else [])
+    return ".".join(parts) + ".cbm"
 
 
 def save_model(model: CatBoostRegressor, path: Path) -> None:
@@ -87,7 +93,8 @@ class ModelRun:
     baselines: dict[str, Any]
     calibration: dict[str, Any]
     info: dict[str, Any]
-    _models: dict[str, CatBoostRegressor] = field(default_factory=dict)
+    files: dict[str, Any] = field(default_factory=dict)
+    _models: dict[str, Ensemble] = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:
@@ -97,12 +104,19 @@ class ModelRun:
     def targets(self) -> list[Target]:
         return [t for t in targets_of(self.meta) if t.name in self.calibration]
 
-    def model(self, target: Target) -> CatBoostRegressor:
+    def model(self, target: Target) -> Ensemble:
+        """Every model of the target (``models.json``; a run without it has one model per target)."""
         if target.name not in self._models:
-            m = CatBoostRegressor()
-            m.load_model(str(self.path / model_file(target)), format="cbm")
-            self._models[target.name] = m
+            entry = self.files.get(target.name) or {"members": [model_file(target)], "point": []}
+            self._models[target.name] = Ensemble([_load(self.path / f) for f in entry["members"]],
+                                                 [_load(self.path / f) for f in entry.get("point", [])])
         return self._models[target.name]
+
+
+def _load(path: Path) -> CatBoostRegressor:
+    m = CatBoostRegressor()
+    m.load_model(str(path), format="cbm")
+    return m
 
 
 def _json(path: Path) -> Any:
@@ -116,7 +130,8 @@ def load_run(path: str | Path) -> ModelRun:
     with (run / "config.toml").open("rb") as fh:
         config = tomllib.load(fh)
     info = _json(run / "run_info.json") if (run / "run_info.json").is_file() else {}
+    files = _json(run / "models.json") if (run / "models.json").is_file() else {}
     return ModelRun(path=run, config=config, meta=_json(run / "dataset_meta.json"),
                     spec=FeatureSpec.from_json(_json(run / "feature_names.json")),
                     metrics=_json(run / "metrics.json"), baselines=_json(run / "baselines.json"),
-                    calibration=_json(run / "calibration.json"), info=info)
+                    calibration=_json(run / "calibration.json"), info=info, files=files)

@@ -71,11 +71,13 @@ class TrainResult:
     seconds: float
 
 
-def _estimator(settings: ModelSettings, task_type: str) -> CatBoostRegressor:
+def _estimator(settings: ModelSettings, task_type: str, seed: int | None = None,
+               loss: str = "RMSEWithUncertainty") -> CatBoostRegressor:
     params: dict[str, Any] = dict(
-        loss_function="RMSEWithUncertainty", eval_metric=LOSS, iterations=settings.iterations,
+        loss_function=loss, eval_metric=LOSS if loss == "RMSEWithUncertainty" else loss,
+        iterations=settings.iterations,
         learning_rate=settings.learning_rate, depth=settings.depth, l2_leaf_reg=settings.l2_leaf_reg,
-        random_seed=settings.seed, od_type="Iter", od_wait=settings.early_stopping_rounds,
+        random_seed=settings.seed if seed is None else seed, od_type="Iter", od_wait=settings.early_stopping_rounds,
         use_best_model=True, nan_mode="Min", allow_writing_files=False, verbose=False, task_type=task_type,
     )
     if task_type == "CPU":
@@ -83,10 +85,26 @@ def _estimator(settings: ModelSettings, task_type: str) -> CatBoostRegressor:
     return CatBoostRegressor(**params)
 
 
+def _fit_model(settings: ModelSettings, task_type: str, seed: int, loss: str, train_pool: Any, val_pool: Any,
+               progress: _Progress | None, target: Target, on_event: EventFn) -> CatBoostRegressor:
+    model = _estimator(settings, task_type, seed, loss)
+    callbacks = [progress] if progress is not None and task_type == "CPU" else None
+    try:
+        model.fit(train_pool, eval_set=val_pool, callbacks=callbacks)
+    except CatBoostError as exc:
+        if task_type == "CPU":
+            raise
+        # CatBoost's GPU build lacks some losses/options on some versions: retrain this model on the CPU.
+        on_event({"type": "train_device_fallback", "target": target.name, "message": str(exc)[:300]})
+        model = _estimator(settings, "CPU", seed, loss)
+        model.fit(train_pool, eval_set=val_pool, callbacks=[progress] if progress is not None else None)
+    return model
+
+
 def _fit_target(
     ds: Dataset, x: Any, spec: FeatureSpec, labels: np.ndarray, target: Target, settings: ModelSettings,
     task_type: str, run_dir: Path, on_event: EventFn,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]] | str:
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]], dict[str, list[str]]] | str:
     frame = ds.frame
     y_all = target_values(frame, target)
     has = has_target(frame, target)
@@ -100,23 +118,28 @@ def _fit_target(
     train_pool = predictor.make_pool(x.iloc[tr], spec, y_all[tr] - off[tr])
     val_pool = predictor.make_pool(x.iloc[va], spec, y_all[va] - off[va])
     progress = _Progress(target.name, on_event, settings.progress_every, settings.progress_min_interval_s)
-    model = _estimator(settings, task_type)
-    try:
-        model.fit(train_pool, eval_set=val_pool, callbacks=[progress] if task_type == "CPU" else None)
-    except CatBoostError as exc:
-        if task_type == "CPU":
-            raise
-        # CatBoost's GPU build lacks some losses/options on some versions: retrain this target on the CPU.
-        on_event({"type": "train_device_fallback", "target": target.name, "message": str(exc)[:300]})
-        model = _estimator(settings, "CPU")
-        model.fit(train_pool, eval_set=val_pool, callbacks=[progress])
-    path = run_dir / artifacts.model_file(target)
-    artifacts.save_model(model, path)
-    try:  # a few training rows fitted exactly collapse the variance: CatBoost saves a model it cannot load
-        CatBoostRegressor().load_model(str(path), format="cbm")
-    except CatBoostError as exc:
-        path.unlink(missing_ok=True)
-        return f"degenerate model (train {len(tr)} rows, the saved model does not load back: {str(exc)[-60:]})"
+    seeds = [settings.seed + i for i in range(settings.ensemble_size)]
+    plan = [("", i, "RMSEWithUncertainty") for i in range(len(seeds))]
+    if settings.point_loss == "mae":
+        plan += [("point", i, "MAE") for i in range(len(seeds))]
+    fitted: dict[str, list[CatBoostRegressor]] = {"": [], "point": []}
+    files: dict[str, list[str]] = {"members": [], "point": []}
+    for kind, i, loss in plan:
+        m = _fit_model(settings, task_type, seeds[i], loss, train_pool, val_pool,
+                       progress if (kind, i) == ("", 0) else None, target, on_event)
+        name = artifacts.model_file(target, i, kind)
+        path = run_dir / name
+        artifacts.save_model(m, path)
+        fitted[kind].append(m)
+        files["point" if kind else "members"].append(name)
+        try:  # a few training rows fitted exactly collapse the variance: CatBoost saves a model it cannot load
+            CatBoostRegressor().load_model(str(path), format="cbm")
+        except CatBoostError as exc:
+            for f in files["members"] + files["point"]:
+                (run_dir / f).unlink(missing_ok=True)
+            return f"degenerate model (train {len(tr)} rows, the saved model does not load back: {str(exc)[-60:]})"
+    model = fitted[""][0]
+    ens = predictor.Ensemble(fitted[""], fitted["point"])
     evals = model.get_evals_result()
     learn, val = evals.get("learn", {}).get(LOSS, []), evals.get("validation", {}).get(LOSS, [])
     curve = [{"target": target.name, "iteration": i, "train_loss": round(float(a), 6),
@@ -124,7 +147,7 @@ def _fit_target(
     if progress.last == -np.inf:  # no callbacks ran (GPU): replay the curve, thinned
         for row in curve[:: settings.progress_every]:
             on_event({"type": "train_progress", **row})
-    mu_v, sd_v = predictor.raw_predict(model, x.iloc[va], spec)
+    mu_v, sd_v = predictor.raw_predict(ens, x.iloc[va], spec)
     cal = calibration.fit(y_all[va], mu_v + off[va], sd_v, settings.interval_level, settings.confidence_tolerance,
                           offset_name)
     age = frame.get("video_age_hours_at_snapshot1")
@@ -136,7 +159,7 @@ def _fit_target(
         if len(rows) == 0:
             scores[name] = None
             continue
-        pred = predictor.predict(model, x.iloc[rows], spec, cal, base)
+        pred = predictor.predict(ens, x.iloc[rows], spec, cal, base)
         base_preds = {b: baselines.predict(b, x.iloc[rows], p) for b, p in base.items()}
         y = y_all[rows]
         scores[name] = metrics.score(y, pred.mean, pred.low, pred.high, pred.confidence, ages[rows], base_preds,
@@ -144,7 +167,7 @@ def _fit_target(
         if name == "test":
             hit = np.abs(pred.mean - y) <= settings.confidence_tolerance
             scores["calibration_test"] = metrics.reliability(pred.confidence, hit)
-    return scores, base, cal, curve
+    return scores, base, cal, curve, files
 
 
 def _config_sections(settings: ModelSettings, ds: Dataset, run_id: str, spec: FeatureSpec, task_type: str) -> dict[str, dict[str, Any]]:
@@ -185,6 +208,7 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
         all_scores: dict[str, Any] = {}
         all_base: dict[str, Any] = {}
         all_cal: dict[str, Any] = {}
+        all_files: dict[str, Any] = {}
         skipped: dict[str, str] = {}
         curves: list[dict[str, Any]] = []
         for target in targets:
@@ -192,7 +216,8 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
             if isinstance(out, str):
                 skipped[target.name] = out
                 continue
-            scores, base, cal, curve = out
+            scores, base, cal, curve, files = out
+            all_files[target.name] = files
             scores.update(metric=target.metric, horizon_days=target.horizon)
             all_scores[target.name], all_base[target.name], all_cal[target.name] = scores, base, cal
             curves.extend(curve)
@@ -205,6 +230,7 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
         atomic_write_json(run_path / "metrics.json", result)
         atomic_write_json(run_path / "baselines.json", all_base)
         atomic_write_json(run_path / "calibration.json", all_cal)
+        atomic_write_json(run_path / "models.json", all_files)
         atomic_write_json(run_path / "feature_names.json", spec.to_json())
         atomic_write_json(run_path / "dataset_meta.json", ds.meta)
         atomic_write_text(run_path / "learning_curves.jsonl",
