@@ -20,6 +20,9 @@ recorded with ``status='skipped'`` and that reason, never with made-up output.
 Audio-only modules use ``FrameSpec`` ``None`` (no frames) and ``audio=True``; they decode audio
 themselves in ``begin``/``finish`` (engine/extractors/audio/decode.py) and may memoize the
 decoded signal in ``inputs.cache`` so that several audio modules decode once per video.
+A module without frames and without ``needs``/``optional`` runs begin→finish in the runner's
+background thread, concurrently with the video decode (docs/extractors.md, "Threads"): it must
+not touch other modules' state.
 """
 
 from __future__ import annotations
