@@ -69,13 +69,13 @@ class ModelSettings:
         affects_results=True,
     )
     ensemble_size: int = setting(
-        1, "RMSEWithUncertainty models per target, seeds seed, seed+1, ...; predictions average their means and "
+        3, "RMSEWithUncertainty models per target, seeds seed, seed+1, ...; predictions average their means and "
         "combine their variances (mean variance + variance of the means). Files: model_<target>.cbm, "
         "model_<target>.s1.cbm, ...",
         min=1, max=20, affects_results=True,
     )
     point_loss: Literal["uncertainty", "mae"] = setting(
-        "uncertainty", "Point prediction: 'uncertainty' uses the mean of the RMSEWithUncertainty models; 'mae' trains "
+        "mae", "Point prediction: 'uncertainty' uses the mean of the RMSEWithUncertainty models; 'mae' trains "
         "extra models with loss MAE (median of the residual; as many as ensemble_size, files model_<target>.point*.cbm) "
         "whose average is the point prediction, the RMSEWithUncertainty models still give the sd.",
         affects_results=True,
