@@ -39,8 +39,13 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], None], *, durable: bool = True) -> None:
-    """Create ``path`` atomically from what ``writer`` writes into a binary file object."""
+def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], None], *, durable: bool = True,
+                 sync_dir: bool = True) -> None:
+    """Create ``path`` atomically from what ``writer`` writes into a binary file object.
+
+    ``sync_dir=False`` skips the directory fsync when the caller writes another file into the same
+    directory right after with it (one directory fsync makes both renames durable).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -58,15 +63,16 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], Non
         except FileNotFoundError:
             pass
         raise
-    if durable:
+    if durable and sync_dir:
         _fsync_dir(target.parent)
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True,
+                       sync_dir: bool = True) -> None:
     def write(fh: IO[bytes]) -> None:
         fh.write(data)
 
-    atomic_write(path, write, durable=durable)
+    atomic_write(path, write, durable=durable, sync_dir=sync_dir)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> None:
@@ -78,7 +84,7 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, durable: bool =
     atomic_write_text(path, text + "\n", durable=durable)
 
 
-def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
+def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], *, sync_dir: bool = True) -> None:
     """Write named arrays as an uncompressed NPZ; object arrays are refused (no pickle)."""
     for name, arr in arrays.items():
         if np.asarray(arr).dtype == object:
@@ -86,7 +92,7 @@ def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]
     buf = io.BytesIO()
     named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
     np.savez(buf, **named)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue(), sync_dir=sync_dir)
 
 
 def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:

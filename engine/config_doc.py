@@ -65,7 +65,8 @@ def render_markdown() -> str:
         flags = {sf.name: sf.metadata.get("affects_results", False) for sf in dataclasses.fields(section_cls)}
         for key, type_name, default, doc in describe(section_cls):
             mark = "yes" if flags.get(key.split(".")[0]) else ""
-            out.append(f"| `{key}` | {type_name} | `{_toml_value(default)}` | {mark} | {doc} |")
+            cells = [f"`{key}`", type_name, f"`{_toml_value(default)}`", mark, doc]
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
     return "\n".join(out)
 

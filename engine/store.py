@@ -117,7 +117,8 @@ class RunDir:
         status: str = "done", reason: str | None = None, wall_s: float = 0.0,
     ) -> None:
         if arrays is not None and status == "done":
-            atomic_write_npz(self.path / f"{name}.npz", arrays)
+            # The manifest write below fsyncs the directory, which makes this rename durable too.
+            atomic_write_npz(self.path / f"{name}.npz", arrays, sync_dir=False)
         manifest = self.manifest()
         record_component(manifest, name, version=version, status=status, summary=summary,
                          reason=reason, wall_s=wall_s, arrays=arrays)

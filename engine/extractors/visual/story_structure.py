@@ -58,7 +58,7 @@ def _segments(x: np.ndarray, max_segments: int, min_gain: float) -> list[int]:
 
 class StoryStructure(Module):
     name = "story_structure"
-    version = "1"
+    version = "2"  # 2: cut density of clips shorter than 3 s
     defaults: ClassVar[dict[str, Any]] = {"hook_seconds": 3.0, "max_segments": 6, "min_gain": 0.01}
     outputs: ClassVar[dict[str, ArraySpec]] = {
         "energy": ArraySpec("float32", ("t",), doc="energy per second 0..1"),
@@ -81,7 +81,8 @@ class StoryStructure(Module):
         fps = self.inputs.info.fps or 25.0
         trans = np.concatenate([cut.arrays["hard_cuts"], cut.arrays["gradual"][:, 0]]) / fps
         counts = np.bincount(np.minimum(trans.astype(np.int64), n - 1), minlength=n) if n else np.zeros(0)
-        signals["cuts"] = np.clip(np.convolve(counts, np.ones(3), mode="same") / 3.0, 0, 1)
+        # full[1:n+1] is the centred 3-second window for any n (mode="same" returns 3 values when n < 3).
+        signals["cuts"] = np.clip(np.convolve(counts, np.ones(3), mode="full")[1:n + 1] / 3.0, 0, 1)
         loud = loudness_curve(up.get("loudness"), n)
         if loud is not None:
             signals["loudness"] = loud
