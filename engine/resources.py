@@ -19,6 +19,12 @@ def worker_threads() -> int:
     return os.cpu_count() or 1
 
 
+def decoder_threads() -> int:
+    """Thread count for a video decoder: the pool's share, or 0 (FFmpeg's own choice) outside a pool."""
+    raw = os.environ.get(ENV, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 0
+
+
 def thread_env(workers: int) -> dict[str, str]:
     """Environment for a worker of a pool of ``workers`` processes."""
     n = str(max(1, (os.cpu_count() or 1) // max(workers, 1)))

@@ -36,6 +36,7 @@ from engine.extractors.base import (
 )
 from engine.extractors.decode import FrameSource, Sampler, ViewKey, luma_crop, make_view, threaded
 from engine.extractors.validate import check_result, validate_run
+from engine.resources import decoder_threads
 
 log = logging.getLogger(__name__)
 _SWITCH_S = 0.001  # GIL switch interval while decoding (see _decode)
@@ -164,7 +165,8 @@ def _decode_loop(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | No
 def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, frames_dir: Any,
             poll: Callable[[], None] | None = None) -> dict[str, Any]:
     es = ctx.settings.extract
-    source = FrameSource(info.path, fast=es.fast_decode)
+    # In a pool each worker gets cores // workers decoder threads (engine.resources); alone, all cores.
+    source = FrameSource(info.path, fast=es.fast_decode, threads=decoder_threads())
     t0 = time.perf_counter()
     expected = max(info.frame_count, 1)
     switch = sys.getswitchinterval()
