@@ -26,8 +26,9 @@ def decoder_threads() -> int:
 
 
 def thread_env(workers: int) -> dict[str, str]:
-    """Environment for a worker of a pool of ``workers`` processes."""
-    n = str(max(1, (os.cpu_count() or 1) // max(workers, 1)))
+    """Environment for a worker of a pool of ``workers`` processes (an explicit VIDOPS_THREADS wins)."""
+    raw = os.environ.get(ENV, "")
+    n = raw if raw.isdigit() and int(raw) > 0 else str(max(1, (os.cpu_count() or 1) // max(workers, 1)))
     return {ENV: n, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
 
 
