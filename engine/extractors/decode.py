@@ -14,6 +14,7 @@ that ``shot_quality.blockiness`` reads them as compression blocking (documented 
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from collections.abc import Iterable, Iterator
@@ -59,19 +60,34 @@ def _shrink(a: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(a), (w, h), interpolation=cv2.INTER_AREA)
 
 
-def make_view(frame: av.VideoFrame, key: ViewKey, rotation: int = 0) -> np.ndarray:
-    """The frame at analysis size: (h, w) luma or (h, w, 3) BGR, uint8, display-rotated."""
+def make_view(frame: av.VideoFrame, key: ViewKey, rotation: int = 0,
+              memo: dict[tuple[int, int, int], np.ndarray] | None = None) -> np.ndarray:
+    """The frame at analysis size: (h, w) luma or (h, w, 3) BGR, uint8, display-rotated.
+
+    ``memo`` (one dict per frame) shares the shrunk planes between the views of that frame:
+    a grey and a BGR view of the same width take the same luma, computed once (the result is
+    identical to building each view alone)."""
     w, h = view_size(frame.width, frame.height, key.width)
     fmt = frame.format.name
     if fmt in _YUV420 or (key.color == "gray" and fmt.startswith(("yuv", "yuvj", "gray", "nv12"))):
-        y = _shrink(_plane(frame, 0, frame.width, frame.height), w, h)
+        planes = frame.planes
+
+        def shrunk(i: int, pw: int, ph: int) -> np.ndarray:
+            if memo is not None and (i, w, h) in memo:
+                return memo[(i, w, h)]
+            p = planes[i]
+            buf: Any = p  # VideoPlane implements the buffer protocol; the numpy stubs do not know it
+            a = _shrink(np.frombuffer(buf, np.uint8).reshape(p.height, p.line_size)[:ph, :pw], w, h)
+            if memo is not None:
+                memo[(i, w, h)] = a
+            return a
+
+        y = shrunk(0, frame.width, frame.height)
         if key.color == "gray":
             out = y
         elif fmt in _YUV420:
             cw, ch = (frame.width + 1) // 2, (frame.height + 1) // 2
-            u = _shrink(_plane(frame, 1, cw, ch), w, h)
-            v = _shrink(_plane(frame, 2, cw, ch), w, h)
-            out = cv2.cvtColor(cv2.merge([y, v, u]), cv2.COLOR_YCrCb2BGR)
+            out = cv2.cvtColor(cv2.merge([y, shrunk(2, cw, ch), shrunk(1, cw, ch)]), cv2.COLOR_YCrCb2BGR)
         else:  # pragma: no cover - other chroma layouts go through swscale
             out = frame.reformat(w, h, "bgr24", interpolation="AREA").to_ndarray()
     else:
@@ -153,7 +169,7 @@ class Sampler:
     def wants(self, index: int, t: float) -> bool:
         if self.every:
             return True
-        b = int(np.floor(t * self.fps + 1e-6))
+        b = math.floor(t * self.fps + 1e-6)
         if b > self._last_bin:
             self._last_bin = b
             return True

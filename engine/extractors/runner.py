@@ -133,12 +133,13 @@ def _decode_loop(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | No
     last_t = 0.0
     for sf in threaded(source):
         views: dict[ViewKey, np.ndarray] = {}
+        memo: dict[tuple[int, int, int], np.ndarray] = {}  # shrunk planes shared by the views
         for feed in feeds:
             if not feed.sampler.wants(sf.index, sf.time):
                 continue
             view = views.get(feed.key)
             if view is None:
-                view = views[feed.key] = make_view(sf.frame, feed.key, info.rotation)
+                view = views[feed.key] = make_view(sf.frame, feed.key, info.rotation, memo)
             feed.idx.append(sf.index)
             feed.times.append(sf.time)
             feed.frames.append(view)

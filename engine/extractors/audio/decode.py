@@ -93,7 +93,9 @@ def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | No
         codec = str(ctx.name)
         # fltp gives planar float in [-1, 1] for every input format (s16, s32/24-bit, flt...)
         resampler = av.AudioResampler(format="fltp", layout=None, rate=sample_rate)
-        blocks: list[np.ndarray] = []
+        # per block, one 1-D array per channel: a (channels, n) array, or a list of plane views
+        # (native fltp frames; copied once by the final concatenation, no per-frame stack)
+        blocks: list[Any] = []
         layout: Any = None
         rate = 0
         stream.thread_type = "AUTO"
@@ -107,7 +109,7 @@ def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | No
                     rate = int(frame.sample_rate)
                     n = frame.samples
                     planes: Any = frame.planes
-                    blocks.append(np.stack([np.frombuffer(pl, np.float32, n) for pl in planes]))
+                    blocks.append([np.frombuffer(pl, np.float32, n) for pl in planes])
                     continue
                 for out in resampler.resample(frame):
                     rate = int(out.sample_rate)
@@ -121,7 +123,12 @@ def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | No
             raise Undecodable(f"audio stream of {path} changes format mid-stream: {exc}") from None
     if not blocks:
         raise Undecodable(f"audio stream of {path} ({codec}) yielded no decodable samples")
-    samples = np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=np.float32)
+    n_ch = len(blocks[0])
+    if any(len(b) != n_ch for b in blocks):
+        raise Undecodable(f"audio stream of {path} changes channel count mid-stream")
+    samples = np.empty((n_ch, sum(len(b[0]) for b in blocks)), np.float32)
+    for c in range(n_ch):
+        np.concatenate([b[c] for b in blocks], out=samples[c])
     if not np.all(np.isfinite(samples)):
         raise Undecodable(f"audio stream of {path} decodes to non-finite samples")
     names = _channel_names(layout, samples.shape[0])

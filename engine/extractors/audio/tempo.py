@@ -137,13 +137,14 @@ def track_beats(o: np.ndarray, fps: float, bpm: float, tightness: float = 100.0)
     score = norm.astype(np.float64).copy()
     back = np.full(o.size, -1, dtype=np.int64)
     for t in range(lo, o.size):
-        prev = t - offsets
-        ok = prev >= 0
-        cand = score[prev[ok]] + penalty[ok]
-        j = int(np.argmax(cand))
-        if cand[j] > 0:
-            score[t] = norm[t] + cand[j]
-            back[t] = prev[ok][j]
+        # predecessors t - offsets (offsets ascending: t-lo, t-lo-1, ..., down to 0 or t-hi)
+        m = min(offsets.size, t - lo + 1)
+        cand = score[t - lo::-1][:m] + penalty[:m]
+        j = int(cand.argmax())
+        c = cand[j]
+        if c > 0:
+            score[t] = norm[t] + c
+            back[t] = t - lo - j
     # end at the best-scoring frame within the last period, follow the back-pointers
     tail = max(0, o.size - int(round(period)))
     t = tail + int(np.argmax(score[tail:]))
