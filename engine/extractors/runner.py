@@ -131,7 +131,7 @@ def _decode_loop(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | No
     kept: list[tuple[int, float]] = []
     shape: tuple[int, ...] = ()
     last_t = 0.0
-    for sf in threaded(source):
+    for sf in (source if single_core() else threaded(source)):
         views: dict[ViewKey, np.ndarray] = {}
         memo: dict[tuple[int, int, int], np.ndarray] = {}  # shrunk planes shared by the views
         for feed in feeds:
@@ -174,7 +174,8 @@ def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, f
     # the decode thread needs the GIL briefly per frame; with the default 5 ms switch interval
     # it can wait that long behind the main thread's Python work while FFmpeg's frame threads
     # idle (docs/extractors.md, "Threads"): 1 ms during the decode pass
-    sys.setswitchinterval(min(switch, _SWITCH_S))
+    if not single_core():
+        sys.setswitchinterval(min(switch, _SWITCH_S))
     try:
         kept, shape, last_t = _decode_loop(ctx, info, feeds, keep, frames_dir, poll, source, expected)
     finally:
@@ -226,7 +227,8 @@ def run_modules(ctx: Any) -> None:
     wall: dict[str, float] = {}
     skipped: dict[str, str] = {}
     # audio-only modules run start to finish in one background thread while the video decodes
-    bg_mods = [m for m in active if _background(m)]
+    # (with a one-core share in a pool everything runs in one thread: other workers use the other cores)
+    bg_mods = [m for m in active if _background(m)] if not single_core() else []
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidops-audio") if bg_mods else None
     try:
         bg = {m.name: pool.submit(_run_whole, m, ModuleInputs(info, upstream, cache, device, ctx.batch_size_scale))
@@ -235,6 +237,11 @@ def run_modules(ctx: Any) -> None:
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def single_core() -> bool:
+    """A pool gave this worker one core: extra threads would only contend with other workers."""
+    return decoder_threads() == 1
 
 
 def _background(m: Module) -> bool:
