@@ -106,8 +106,17 @@ class ReadResult:
     skipped: int  # torn or invalid lines skipped
 
 
-def read_events(path: str | os.PathLike[str], offset: int = 0, max_bytes: int | None = None) -> ReadResult:
-    """Read complete lines from ``offset``; an incomplete last line is left for the next call."""
+_PROGRESS_PREFIX = b'{"v":1,"type":"video_progress",'
+_KEY = b'"key":"'
+
+
+def read_events(path: str | os.PathLike[str], offset: int = 0, max_bytes: int | None = None,
+                defer_progress: dict[bytes, bytes] | None = None) -> ReadResult:
+    """Read complete lines from ``offset``; an incomplete last line is left for the next call.
+
+    With ``defer_progress``, ``video_progress`` lines are not parsed: the last raw line per
+    video key is kept there instead (a third of a big log; only running videos need them).
+    """
     events: list[dict[str, Any]] = []
     skipped = 0
     try:
@@ -123,6 +132,12 @@ def read_events(path: str | os.PathLike[str], offset: int = 0, max_bytes: int | 
     lines = data[:end].split(b"\n")
     loads, append = orjson.loads, events.append  # hot loop: 100k-video logs have ~600k lines
     for raw in lines:
+        if defer_progress is not None and raw.startswith(_PROGRESS_PREFIX) and b"\\" not in raw:
+            i = raw.find(_KEY)
+            j = raw.find(b'"', i + 7) if i >= 0 else -1
+            if j > 0:
+                defer_progress[raw[i + 7:j]] = raw
+                continue
         try:
             event = loads(raw)
         except orjson.JSONDecodeError:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from engine.events import read_events
 
 FINAL_STATUSES = frozenset({"done", "skipped", "failed"})
@@ -218,11 +220,22 @@ _HANDLERS = {
 def replay(path: str | os.PathLike[str], state: BatchState | None = None) -> BatchState:
     """Fold every complete event from ``state.offset`` on (a full replay for a new state)."""
     state = state or BatchState()
+    progress: dict[bytes, bytes] = {}
     while True:
-        res = read_events(path, state.offset, max_bytes=16 << 20)
+        res = read_events(path, state.offset, max_bytes=16 << 20, defer_progress=progress)
+        get = _HANDLERS.get  # BatchState.apply, inlined: this loop folds every event of a big log
         for ev in res.events:
-            state.apply(ev)
+            handler = get(ev["type"])
+            if handler is not None:
+                handler(state, ev)
+        state.events_seen += len(res.events)
         state.skipped_lines += res.skipped
         if res.offset == state.offset:
-            return state
+            break
         state.offset = res.offset
+    # Stage and fraction only matter while a video runs: apply its last progress event.
+    for key, raw in progress.items():
+        v = state.videos.get(key.decode())
+        if v is not None and v.status == "running":
+            state.apply(orjson.loads(raw))
+    return state

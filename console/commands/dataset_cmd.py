@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from console.cli import CliContext, UsageError
-from engine.dataset.adapters import ADAPTERS, DatasetInputError
-from engine.dataset.builder import BuildInputs, build_dataset
-from engine.events import EventWriter
+from engine.dataset.settings import SNAPSHOT_FORMATS  # light: pandas loads only when a command runs
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +24,7 @@ def register(subparsers: Any) -> None:
     build = sub.add_parser("build", help="snapshots (+ result store, + channel index) -> DIR/dataset.parquet")
     build.add_argument("--snapshots", required=True, metavar="FILE", help="snapshot table: .csv, .csv.gz, .parquet, .jsonl")
     build.add_argument("--format", default="generic", metavar="NAME",
-                       help=f"snapshot format: {', '.join(sorted(ADAPTERS))} (default: generic)")
+                       help=f"snapshot format: {', '.join(SNAPSHOT_FORMATS)} (default: generic)")
     build.add_argument("--channels", metavar="FILE", help="channel index (CSV/parquet with channel_id, or the API cache .json)")
     build.add_argument("--result-store", metavar="DIR", help="result store (default: <workspace>/result_store)")
     build.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -84,8 +82,12 @@ class _Progress:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     required = parse_horizons(args.required_horizons)
-    if args.format not in ADAPTERS:
-        raise UsageError(f"unknown --format {args.format!r} (known: {', '.join(sorted(ADAPTERS))})")
+    from engine.dataset.adapters import DatasetInputError
+    from engine.dataset.builder import BuildInputs, build_dataset
+    from engine.events import EventWriter
+
+    if args.format not in SNAPSHOT_FORMATS:
+        raise UsageError(f"unknown --format {args.format!r} (known: {', '.join(SNAPSHOT_FORMATS)})")
     store = args.result_store or ctx.settings.paths.result_store or str(ctx.workspace / "result_store")
     inputs = BuildInputs(snapshots=args.snapshots, out=args.out, fmt=args.format, channels=args.channels,
                          result_store=store, csv=args.csv, required_horizons=required)
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def run_fetch(args: argparse.Namespace, ctx: CliContext) -> int:
     """Look up the channels of every video of ``--snapshots``; key from the environment."""
-    from engine.dataset.adapters import SkipLog, load_snapshots
+    from engine.dataset.adapters import DatasetInputError, SkipLog, load_snapshots
     from engine.dataset.youtube_api import YouTubeApiError, YouTubeClient, enrich_index
 
     if not args.index.endswith(".json"):

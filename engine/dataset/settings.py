@@ -11,6 +11,10 @@ from typing import Literal
 
 from engine.settings_base import setting
 
+# Names of the snapshot-format adapters (engine.dataset.adapters.ADAPTERS; a test keeps them equal),
+# here so the CLI can list them without importing pandas.
+SNAPSHOT_FORMATS = ("generic", "trending")
+
 
 @dataclass(frozen=True)
 class DatasetSettings:
