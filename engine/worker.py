@@ -25,7 +25,7 @@ from engine import faults
 from engine.batch import BatchPaths, load_batch_config
 from engine.config import Settings
 from engine.errors import classify
-from engine.pipeline import process_video
+from engine.pipeline import component_versions, process_video
 from engine.resources import apply_thread_limits
 from engine.store import ResultStore, RunDir
 
@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     _, settings = load_batch_config(paths)
     store = ResultStore(settings.paths.result_store or Path(settings.paths.workspace) / "result_store")
     injected = faults.load()
+    # Import every enabled component's code (scipy, OpenCV, ...) before taking a video, so the
+    # first video's time and timeout do not include it and a pool's workers warm up in parallel.
+    component_versions(settings)
     channel.send("ready", pid=os.getpid(), worker=worker_id)
     for line in sys.stdin:  # EOF: the supervisor is gone or closed us
         if not line.strip():
