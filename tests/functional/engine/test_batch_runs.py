@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -237,3 +239,27 @@ def test_rss_limit_recycling_and_error_rate_alert(setup: tuple[Path, Path, Path]
     evs = events(ws, "recycle")
     assert len({e["pid"] for e in evs if e["type"] == "worker_started"}) == 3
     assert sum(1 for e in evs if e["type"] == "worker_exited" and e["reason"] == "recycled") >= 2
+
+
+def test_ctrl_c_stops_gracefully_with_130_then_resume_finishes(setup: tuple[Path, Path, Path]) -> None:
+    d, ws, cfg = setup
+    cfg.write_text(FAST + "[pool]\ngrace_s = 0.3\n[alerts]\nmin_free_disk_gb = 1000000.0\n")
+    lst = write_list(d, ["v0.avi", "v1.avi", "v2.avi"])
+    faults = json.dumps({f"local__v{i}": {"sleep_s": 30, "attempts": [1]} for i in range(3)})
+    cmd = [sys.executable, "-m", "console.cli", "--workspace", str(ws), "--config", str(cfg), "run", str(lst),
+           "--no-ui", "--workers", "1", "--batch-id", "ctrlc"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "VIDOPS_FAULTS": faults})
+    wait_for(lambda: (ws / "batches" / "ctrlc" / "state.jsonl").exists()
+             and any(e["type"] == "video_started" for e in events(ws, "ctrlc")), what="a video to start")
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    evs = events(ws, "ctrlc")
+    assert evs[-1]["type"] == "batch_stopped"
+    assert any(e["type"] == "video_failed" and e["error_class"] == "interrupted" and not e["final"] for e in evs)
+    assert any(e["type"] == "alert" and e["kind"] == "low_disk" for e in evs)  # threshold above any real disk
+    assert "low disk" in out  # alerts are printed in headless mode
+    vidops(ws, cfg, "resume", "ctrlc", "--no-ui", check=0)  # attempt 2+ has no injected delay
+    done = {e["key"] for e in events(ws, "ctrlc") if e["type"] == "video_succeeded"}
+    assert done == {"local__v0", "local__v1", "local__v2"}
