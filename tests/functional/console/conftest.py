@@ -8,15 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.batches import FAST as ENGINE_FAST
+from support.batches import wait_for
 
-FAST = """
-[extract]
-modules = []
-[retry]
-backoff_base_s = 0.05
-jitter = 0.0
-[monitor]
-interval_s = 0.3
+# The engine tests' fast batch settings plus what the console tests need.
+FAST = ENGINE_FAST + """
 [alerts]
 error_rate = 0.1
 min_error_samples = 2
@@ -26,13 +22,7 @@ refresh_hz = 2.0
 
 
 def wait_until(pred: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_for(pred, timeout, what, poll_s=0.05)
 
 
 async def wait_app(pilot: Any, pred: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
