@@ -9,6 +9,7 @@ from typing import Any
 
 from console.cli import EXIT_OK, CliContext, UsageError
 from console.commands.common import run_headless
+from engine.batch import BatchPaths
 
 
 def register(sub: Any) -> None:
@@ -45,9 +46,14 @@ def run_resume(args: argparse.Namespace, ctx: CliContext) -> int:
     except api.BatchNotFound as exc:
         raise UsageError(str(exc)) from None
     if api.supervisor_alive(paths):
-        reply = api.command(ctx.workspace, args.batch, "resume")
-        print(f"batch {args.batch} is running; scheduling resumed (paused={reply.get('paused')})")
-        return EXIT_OK
+        try:
+            if api.command(ctx.workspace, args.batch, "status").get("state") != "stopping":
+                reply = api.command(ctx.workspace, args.batch, "resume")
+                print(f"batch {args.batch} is running; scheduling resumed (paused={reply.get('paused')})")
+                return EXIT_OK
+        except api.ControlError:
+            pass  # the supervisor is going away
+        _wait_for_exit(paths, ctx.settings.pool.grace_s + 30)
     if args.detach:
         pid = api.start_detached(paths, workers=args.workers)
         print(paths.batch_id)
@@ -60,6 +66,19 @@ def run_resume(args: argparse.Namespace, ctx: CliContext) -> int:
         api.start_detached(paths, workers=args.workers)
         return open_console(ctx, paths.batch_id)
     return run_headless(paths, args.json, workers=args.workers)
+
+
+def _wait_for_exit(paths: BatchPaths, timeout_s: float) -> None:
+    """A stopping supervisor finishes its in-flight videos first: wait, then restart the batch."""
+    import time
+
+    from engine import api
+
+    deadline = time.monotonic() + timeout_s
+    while api.supervisor_alive(paths):
+        if time.monotonic() > deadline:
+            raise UsageError("the batch's supervisor is still stopping; try again when 'vidops status' says stopped")
+        time.sleep(0.1)
 
 
 def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
