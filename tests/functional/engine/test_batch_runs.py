@@ -177,7 +177,7 @@ def test_detach_status_control_stop_and_resume(setup: tuple[Path, Path, Path]) -
     wait_for(lambda: any(e["type"] == "batch_stopped" for e in events(ws, batch)), what="stop")
     evs = events(ws, batch)
     cmds = [e["command"] for e in evs if e["type"] == "command_received"]
-    assert cmds == ["pause", "set_workers", "resume", "set_workers", "stop"]
+    assert cmds == ["pause", "set_workers", "status", "resume", "set_workers", "stop"]  # resume asks status first
     assert {"batch_paused", "batch_resumed"} <= {e["type"] for e in evs}
     interrupted = [e for e in evs if e["type"] == "video_failed" and e["error_class"] == "interrupted"]
     assert interrupted and all(not e["final"] and not e["counted"] for e in interrupted)
