@@ -143,7 +143,7 @@ class ClapModule(Module):
     """Audio embedding of the first audio stream (see module docstring)."""
 
     name = "clap"
-    version = "1"
+    version = "2"
     defaults: ClassVar[dict[str, Any]] = {"checkpoint": ""}
     outputs: ClassVar[dict[str, ArraySpec]] = {
         "embedding": ArraySpec("float32", ("d",), doc="L2-normalised audio embedding"),

@@ -140,7 +140,7 @@ def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | No
 def mono_analysis(audio: DecodedAudio, sample_rate: int = 22050) -> np.ndarray:
     """Mean of the non-LFE channels, resampled (soxr) to ``sample_rate``; float32 (n,)."""
     keep = [i for i, n in enumerate(audio.channel_names) if n != "LFE"] or [0]
-    mono = audio.samples[keep].mean(axis=0)
+    mono = (audio.samples if len(keep) == audio.channels else audio.samples[keep]).mean(axis=0)
     if audio.sample_rate != sample_rate and mono.size:
         mono = _resample(mono, audio.sample_rate, sample_rate)
     return np.ascontiguousarray(mono, dtype=np.float32)

@@ -197,13 +197,18 @@ def measure(samples: np.ndarray, sample_rate: int, channel_names: Sequence[str],
     weights = channel_weights(channel_names)
     sos = k_weighting_sos(sample_rate)
     # weighted power signal sum_i G_i * y_i^2; one float64 cumsum serves every window size/hop
-    power = np.zeros(x.shape[1], dtype=np.float64)
+    # (in place, no temporaries: the same products and sums as power += G_i * (y_i * y_i))
+    cum = np.zeros(x.shape[1] + 1, dtype=np.float64)
+    power = cum[1:]
     for ch in range(x.shape[0]):
         if weights[ch] == 0.0:
             continue
         y = signal.sosfilt(sos, x[ch].astype(np.float64))
-        power += weights[ch] * (y * y)
-    cum = np.concatenate(([0.0], np.cumsum(power)))
+        np.multiply(y, y, out=y)
+        if weights[ch] != 1.0:
+            y *= weights[ch]
+        power += y
+    np.cumsum(power, out=power)
 
     m_win = int(round(MOMENTARY_S * sample_rate))
     s_win = int(round(SHORT_TERM_S * sample_rate))
