@@ -31,9 +31,10 @@ REGISTRY: list[tuple[str, str]] = [
 NAMES = [n for n, _ in REGISTRY]
 _PATHS = dict(REGISTRY)
 
-#: default ``extract.modules``: every module whose inputs exist by default. ``clap`` needs a
-#: model checkpoint and ``scene_classification`` a model file, so they are opt-in.
-DEFAULT_MODULES = [n for n in NAMES if n not in ("clap", "scene_classification")]
+#: default ``extract.modules``: every module whose inputs exist by default. ``clap`` embeds with
+#: its weight-free ``spectral-v1`` backend when no checkpoint is configured; ``scene_classification``
+#: needs a model file, so it is opt-in.
+DEFAULT_MODULES = [n for n in NAMES if n != "scene_classification"]
 
 
 def module_class(name: str) -> type[Module]:

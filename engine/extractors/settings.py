@@ -10,7 +10,7 @@ from engine.settings_base import setting
 # Kept in sync with engine.extractors.registry.DEFAULT_MODULES (a test checks it); spelled
 # out here so that reading the config imports no extractor code.
 _DEFAULT_MODULES = [
-    "loudness", "tempo", "cut_detection", "shot_quality", "video_pacing", "story_structure",
+    "loudness", "tempo", "clap", "cut_detection", "shot_quality", "video_pacing", "story_structure",
     "similarity_metrics", "text_scoring", "uniqueness",
 ]
 
@@ -20,7 +20,8 @@ class ExtractSettings:
     modules: list[str] = setting(
         _DEFAULT_MODULES,
         "Feature modules to run after the probe; they run in registry order whatever the order "
-        "here (see docs/extractors.md). clap and scene_classification need a model and are opt-in.",
+        "here (see docs/extractors.md). clap embeds with its weight-free spectral-v1 backend unless a "
+        "checkpoint is configured; scene_classification needs a model file and is opt-in.",
         affects_results=True,
     )
     device: Literal["auto", "cpu", "cuda"] = setting("auto", "Device for batched per-frame work: auto picks CUDA when present.")
