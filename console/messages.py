@@ -10,7 +10,8 @@ from typing import Any
 
 from textual.message import Message
 
-from console.state import BatchDelta, DatasetView, PipelineView, TrainView
+from console.jobs_state import DatasetView, PipelineView, TrainView
+from console.state import BatchDelta
 
 
 @dataclass

@@ -19,12 +19,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from console.jobs_state import JobsFollower
 from console.messages import BatchPolled, CommandDone, JobsPolled, PollFailed
 from console.screens.confirm import ConfirmScreen
 from console.screens.detail import VideoDetailScreen
 from console.screens.failed import FailedScreen
 from console.screens.job_dialogs import DatasetDialog, TrainDialog
-from console.state import BatchFollower, BatchSummary, JobsFollower
+from console.state import BatchFollower, BatchSummary
 from console.widgets.alerts_table import AlertsTable
 from console.widgets.batch_header import BatchHeader
 from console.widgets.dataset_panel import DatasetPanel

@@ -6,7 +6,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from console.state import DatasetView, fmt_duration
+from console.jobs_state import DatasetView
+from console.state import fmt_duration
 
 NOTHING_YET = "No dataset build has run in this workspace yet. Press d to build one."
 

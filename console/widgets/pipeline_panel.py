@@ -16,7 +16,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from console.state import STAGE_LABELS, PipelineView, PredictionView, StageView, fmt_duration
+from console.jobs_state import STAGE_LABELS, PipelineView, PredictionView, StageView
+from console.state import fmt_duration
 
 NOTHING_YET = ("No pipeline has run in this workspace yet. `vidops demo` starts one (extract, dataset, "
                "train, predict on bundled data); `vidops pipeline --snapshots FILE` runs it on yours.")

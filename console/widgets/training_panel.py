@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
-from console.state import TrainView
+from console.jobs_state import TrainView
 
 NOTHING_YET = "No training run in this workspace yet. Press t to train on a dataset."
 

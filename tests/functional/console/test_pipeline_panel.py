@@ -17,7 +17,7 @@ import pytest
 from support.snapshots import write_snapshots
 
 from console.app import VidopsApp
-from console.state import STAGE_LABELS, load_prediction
+from console.jobs_state import STAGE_LABELS, load_prediction
 from console.widgets.dataset_panel import DatasetPanel
 from console.widgets.pipeline_panel import PipelinePanel, fmt_cell
 from console.widgets.training_panel import TrainingPanel

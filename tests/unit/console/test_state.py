@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from console.state import BatchFollower, DatasetView, JobsFollower, TrainView, sort_alerts
+from console.jobs_state import DatasetView, JobsFollower, TrainView
+from console.state import BatchFollower, sort_alerts
 from console.synthetic import T0, write_finished_batch, write_jobs
 from engine.events import EventWriter
 
@@ -92,7 +93,7 @@ def test_jobs_follower_folds_the_pipeline_and_reads_its_prediction_once(tmp_path
 
 
 def test_pipeline_failure_marks_the_running_stage_failed() -> None:
-    from console.state import PipelineView
+    from console.jobs_state import PipelineView
 
     pl = PipelineView("pipeline-x")
     pl.apply({"type": "pipeline_stage", "ts": 1.0, "stage": "extract", "status": "skipped", "reason": "no video list"})
