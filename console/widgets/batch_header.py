@@ -17,7 +17,7 @@ STATE_STYLE = {"running": "bold green", "paused": "bold yellow", "stopping": "bo
 class BatchHeader(Static):
     """Two lines of batch figures; ``now`` ticks the elapsed clock of a live batch."""
 
-    summary: reactive[BatchSummary | None] = reactive(None)
+    summary: reactive[BatchSummary | None] = reactive(None, layout=True)  # the counts line appears
     now: reactive[float] = reactive(0.0)
     alert_count: reactive[int] = reactive(0)
 

@@ -15,6 +15,8 @@ import pytest
 from console.app import VidopsApp
 from console.screens.dashboard import DashboardScreen
 from console.synthetic import T0, write_finished_batch, write_jobs, write_pipeline_job
+from console.widgets.batch_header import BatchHeader
+from console.widgets.pipeline_panel import PipelinePanel
 
 BATCH = "20260921-120000-abc123"
 
@@ -24,7 +26,10 @@ def app(tmp_path: Path) -> VidopsApp:
     write_finished_batch(tmp_path)
     write_jobs(tmp_path)
     write_pipeline_job(tmp_path)
-    return VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    # 0.1 Hz: exactly one poll lands before the snapshot (a second one would add sparkline samples).
+    app = VidopsApp(tmp_path, BATCH, refresh_hz=0.1, clock=lambda: T0 + 500, cursor_blink=False)
+    app.animation_level = "none"  # the tab underline slides: a snapshot mid-slide differs
+    return app
 
 
 def ready(tab: str | None = None, press: tuple[str, ...] = ()) -> Any:
@@ -33,6 +38,17 @@ def ready(tab: str | None = None, press: tuple[str, ...] = ()) -> Any:
         for _ in range(200):
             dash = app.dashboard
             if isinstance(dash, DashboardScreen) and dash.polls >= 1 and dash.summary is not None:
+                break
+            await pilot.pause(0.02)
+        if tab == "tab-pipeline":  # the job logs arrive in the same poll, but under load a beat later
+            for _ in range(200):
+                view = dash.query_one(PipelinePanel).view
+                if view is not None and view.state == "finished" and view.predictions:
+                    break
+                await pilot.pause(0.02)
+        # The header grows to two lines once the summary arrives: let that layout pass land.
+        for _ in range(100):
+            if dash.query_one(BatchHeader).size.height >= 2:
                 break
             await pilot.pause(0.02)
         if tab:
