@@ -135,42 +135,37 @@ class Pipeline:
                 runs[v.key] = str(store / v.platform_id / v.video_id / v.run_id)
         return runs
 
-    def dataset(self, runs: dict[str, str]) -> Path:
+    def _job_stage(self, stage: str, out: Path, key: str, required: str, where: dict[str, str],
+                   params: dict[str, Any]) -> Path:
+        """Skip ``stage`` when ``out`` holds its outputs for ``key``; else run its job and record the key."""
         from engine.jobs import JOB_KINDS
 
+        if _stage_done(out, key, required):
+            self._stage(stage, "skipped", reason="complete for the same inputs and config", **where)
+            return out
+        self._stage(stage, "running", **where)
+        writer, emit, job_id = self._job(stage)
+        with writer:
+            JOB_KINDS[stage](self.settings, params, emit)
+        atomic_write_json(out / "stage.json", {"key": key, "job_id": job_id, "finished_at": time.time()})
+        self._stage(stage, "done", stage_job_id=job_id, **where)
+        return out
+
+    def dataset(self, runs: dict[str, str]) -> Path:
         out = self.root / "dataset"
         key = _key("dataset", _sha256_file(self.spec.snapshots), self.spec.fmt,
                    _sha256_file(self.spec.channels) if self.spec.channels else None, self.spec.required_horizons,
                    asdict(self.settings.dataset), sorted(runs.values()))
-        if _stage_done(out, key, "dataset_meta.json"):
-            self._stage("dataset", "skipped", reason="complete for the same inputs and config", out=str(out))
-            return out
-        self._stage("dataset", "running", out=str(out))
-        writer, emit, job_id = self._job("dataset")
-        with writer:
-            params = {"snapshots": self.spec.snapshots, "format": self.spec.fmt, "channels": self.spec.channels,
-                      "out": str(out), "required_horizons": self.spec.required_horizons}
-            JOB_KINDS["dataset"](self.settings, params, emit)
-        atomic_write_json(out / "stage.json", {"key": key, "job_id": job_id, "finished_at": time.time()})
-        self._stage("dataset", "done", out=str(out), stage_job_id=job_id)
-        return out
+        params = {"snapshots": self.spec.snapshots, "format": self.spec.fmt, "channels": self.spec.channels,
+                  "out": str(out), "required_horizons": self.spec.required_horizons}
+        return self._job_stage("dataset", out, key, "dataset_meta.json", {"out": str(out)}, params)
 
     def train(self, dataset_dir: Path) -> Path:
-        from engine.jobs import JOB_KINDS
-
         meta = json.loads((dataset_dir / "dataset_meta.json").read_text())
         key = _key("train", meta.get("content_hash"), asdict(self.settings.model))
         run_dir = self.ws / "artifacts" / f"{self.spec.name}-{key[:12]}"
-        if _stage_done(run_dir, key, "metrics.json"):
-            self._stage("train", "skipped", reason="complete for the same dataset and config", run_dir=str(run_dir))
-            return run_dir
-        self._stage("train", "running", run_dir=str(run_dir))
-        writer, emit, job_id = self._job("train")
-        with writer:
-            JOB_KINDS["train"](self.settings, {"dataset": str(dataset_dir), "out": str(run_dir)}, emit)
-        atomic_write_json(run_dir / "stage.json", {"key": key, "job_id": job_id, "finished_at": time.time()})
-        self._stage("train", "done", run_dir=str(run_dir), stage_job_id=job_id)
-        return run_dir
+        params = {"dataset": str(dataset_dir), "out": str(run_dir)}
+        return self._job_stage("train", run_dir, key, "metrics.json", {"run_dir": str(run_dir)}, params)
 
     def predict(self, run_dir: Path, runs: dict[str, str]) -> list[Path]:
         from engine.model.artifacts import load_run
