@@ -1,8 +1,9 @@
 """Audio embedding: a CLAP checkpoint when configured, else a weight-free spectral embedding.
 
-- ``checkpoint`` set: load it with ``laion_clap`` (a ``.pt``/``.ckpt`` file) or
-  ``transformers`` (a ``ClapModel`` directory), embed 48 kHz mono; ``backend`` names the
-  library. When neither library is importable this raises a clear error saying what to install.
+- ``checkpoint`` set: load it with ``transformers`` (a ``ClapModel`` directory) or
+  ``laion_clap`` (a ``.pt``/``.ckpt`` file) and embed 48 kHz mono, in 10 s windows averaged
+  (:mod:`engine.extractors.audio.clap_checkpoint`); ``backend`` names the library. A missing
+  library or an unusable path is a clear permanent error saying what to do.
 - ``checkpoint`` empty: ``backend: "spectral-v1"``, a fixed-size (:data:`SPECTRAL_DIM`)
   L2-normalised vector of spectral statistics. It is *not* CLAP and never claims to be: it
   has no text tower and no learned semantics; it is for near-duplicate and timbre similarity.
@@ -17,13 +18,12 @@ the zero vector with ``silent: true``.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.fft import dct
 
-from engine.errors import PermanentError
+from engine.extractors.audio.clap_checkpoint import SAMPLE_RATE, check_checkpoint, clap_embedding
 from engine.extractors.audio.decode import cached_audio, cached_mono, mono_analysis
 from engine.extractors.audio.spectral import (
     ANALYSIS_SR,
@@ -43,12 +43,6 @@ from engine.extractors.base import (
 SPECTRAL_BACKEND = "spectral-v1"
 SPECTRAL_DIM = 198
 _SILENCE_RMS = 1e-6  # ~ -120 dBFS
-
-
-class MissingBackend(PermanentError):
-    """A CLAP checkpoint is configured but no library that can load it is installed."""
-
-    error_class = "missing_backend"
 
 
 def _octave_edges(sample_rate: int, n_fft: int) -> list[tuple[int, int]]:
@@ -107,45 +101,11 @@ def spectral_embedding(spec: Spectrogram) -> tuple[np.ndarray, bool]:
     return vec.astype(np.float32), False
 
 
-def clap_library() -> str | None:
-    """Name of an importable CLAP library, preferring laion_clap."""
-    for lib in ("laion_clap", "transformers"):
-        if importlib.util.find_spec(lib) is not None:
-            return lib
-    return None
-
-
-def clap_embedding(checkpoint: str, y48k: np.ndarray) -> tuple[np.ndarray, str]:
-    """Embed a 48 kHz mono signal with a CLAP checkpoint; (embedding, backend)."""
-    lib = clap_library()
-    if lib is None:
-        raise MissingBackend(
-            f"extract.params.clap.checkpoint={checkpoint!r} needs a CLAP library: install "
-            "'laion-clap' (for .pt/.ckpt checkpoints) or 'transformers' (for a ClapModel "
-            "directory), or leave checkpoint empty for the weight-free spectral-v1 embedding")
-    if lib == "laion_clap":  # pragma: no cover - not installed in CI
-        import laion_clap
-
-        model = laion_clap.CLAP_Module(enable_fusion=False)
-        model.load_ckpt(checkpoint)
-        emb = model.get_audio_embedding_from_data(x=y48k[None, :].astype(np.float32), use_tensor=False)
-        return np.asarray(emb[0], dtype=np.float32), "laion_clap"
-    import torch  # pragma: no cover - not installed in CI
-    from transformers import ClapModel, ClapProcessor
-
-    model = ClapModel.from_pretrained(checkpoint).eval()
-    processor = ClapProcessor.from_pretrained(checkpoint)
-    inputs = processor(audios=y48k, sampling_rate=48000, return_tensors="pt")
-    with torch.no_grad():
-        emb = model.get_audio_features(**inputs)
-    return emb[0].numpy().astype(np.float32), "transformers"
-
-
 class ClapModule(Module):
     """Audio embedding of the first audio stream (see module docstring)."""
 
     name = "clap"
-    version = "2"
+    version = "3"
     defaults: ClassVar[dict[str, Any]] = {"checkpoint": ""}
     outputs: ClassVar[dict[str, ArraySpec]] = {
         "embedding": ArraySpec("float32", ("d",), doc="L2-normalised audio embedding"),
@@ -155,9 +115,7 @@ class ClapModule(Module):
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> str | None:
         ckpt = str(params.get("checkpoint", ""))
-        if ckpt and clap_library() is None:
-            return "checkpoint is set but neither laion_clap nor transformers is installed"
-        return None
+        return check_checkpoint(ckpt) if ckpt else None
 
     def requirements(self) -> Requirements:
         return Requirements(frames=None, audio=True)
@@ -169,7 +127,8 @@ class ClapModule(Module):
             audio = cached_audio(inputs.info.path, inputs.cache)
             if audio is None:
                 raise SkipModule("video has no audio stream")
-            emb, backend = clap_embedding(checkpoint, mono_analysis(audio, 48000))
+            emb, backend = clap_embedding(checkpoint, mono_analysis(audio, SAMPLE_RATE), inputs.device,
+                                          max(1, int(8 * inputs.batch_size_scale)))
             norm = float(np.linalg.norm(emb))
             silent = norm == 0.0
             emb = emb / norm if norm > 0 else emb

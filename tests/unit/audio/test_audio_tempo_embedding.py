@@ -5,12 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.extractors.audio.clap import (
-    SPECTRAL_DIM,
-    MissingBackend,
-    clap_library,
-    spectral_embedding,
-)
+from engine.extractors.audio.clap import SPECTRAL_DIM, spectral_embedding
+from engine.extractors.audio.clap_checkpoint import BadCheckpoint
 from engine.extractors.audio.spectral import spectrogram
 from engine.extractors.audio.tempo import estimate
 from tests.unit.audio.audio_synth import clicks, run_module, sine, write_audio
@@ -68,6 +64,5 @@ def test_clap_module_names_its_real_backend(tmp_path) -> None:
     _, res = run_module("clap", path, cache=cache)
     assert res.summary["backend"] == "spectral-v1" and "clap" not in res.summary["backend"]
     assert res.arrays["embedding"].shape == (SPECTRAL_DIM,)
-    if clap_library() is None:
-        with pytest.raises(MissingBackend, match="laion-clap"):
-            run_module("clap", path, params={"checkpoint": "/nonexistent/clap.pt"})
+    with pytest.raises(BadCheckpoint, match="no such file"):
+        run_module("clap", path, params={"checkpoint": "/nonexistent/clap.pt"})
