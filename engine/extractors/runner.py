@@ -36,7 +36,7 @@ from engine.extractors.base import (
 )
 from engine.extractors.decode import FrameSource, Sampler, ViewKey, luma_crop, make_view, threaded
 from engine.extractors.validate import check_result, validate_run
-from engine.resources import decoder_threads
+from engine.resources import decoder_threads, one_blas_thread
 
 log = logging.getLogger(__name__)
 _SWITCH_S = 0.001  # GIL switch interval while decoding (see _decode)
@@ -230,13 +230,14 @@ def run_modules(ctx: Any) -> None:
     # (with a one-core share in a pool everything runs in one thread: other workers use the other cores)
     bg_mods = [m for m in active if _background(m)] if not single_core() else []
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidops-audio") if bg_mods else None
-    try:
-        bg = {m.name: pool.submit(_run_whole, m, ModuleInputs(info, upstream, cache, device, ctx.batch_size_scale))
-              for m in bg_mods} if pool else {}
-        _run_rest(ctx, info, active, upstream, silent, device, cache, wall, skipped, bg)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    with one_blas_thread():  # our own threads are the parallelism (engine/resources.py)
+        try:
+            bg = {m.name: pool.submit(_run_whole, m, ModuleInputs(info, upstream, cache, device, ctx.batch_size_scale))
+                  for m in bg_mods} if pool else {}
+            _run_rest(ctx, info, active, upstream, silent, device, cache, wall, skipped, bg)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def single_core() -> bool:

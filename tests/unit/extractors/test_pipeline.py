@@ -94,3 +94,27 @@ def test_resume_skips_done_modules_and_reads_their_outputs(silent_video, tmp_pat
     assert manifest2["components"]["cut_detection"] == first  # not rerun
     assert manifest2["components"]["video_pacing"]["status"] == "done"
     assert manifest2["components"]["video_pacing"]["summary"]["n_shots"] == 2
+
+
+def test_extraction_runs_blas_on_one_thread_and_restores_it(synth_video, tmp_path: Path, monkeypatch) -> None:
+    from threadpoolctl import threadpool_info
+
+    import engine.extractors.audio.spectral as spectral
+
+    def blas_threads() -> set[int]:
+        return {int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+
+    before = blas_threads()
+    seen: list[set[int]] = []
+    real = spectral.spectrogram
+
+    def spy(*a, **k):  # runs in the audio thread, during the extraction
+        seen.append(blas_threads())
+        return real(*a, **k)
+
+    monkeypatch.setattr(spectral, "spectrogram", spy)
+    path, _ = synth_video
+    manifest, _ = extract(path, tmp_path)
+    assert manifest["components"]["tempo"]["status"] == "done"
+    assert seen and all(s == {1} for s in seen)
+    assert blas_threads() == before
