@@ -161,9 +161,13 @@ class RunDir:
     def complete(self) -> None:
         """The commit point: every file of the run durable, then the ``complete`` manifest."""
         self._unsynced.discard(self.manifest_path)
-        fsync_files(sorted(p for p in self._unsynced if p.exists()))
-        self._unsynced.clear()
         manifest = self.manifest()
+        # also the NPZs an earlier, interrupted attempt wrote (unsynced by a worker now gone);
+        # fsync of a file with nothing dirty returns at once
+        listed = {self.path / str(c["npz"]) for c in manifest.get("components", {}).values()
+                  if c.get("status") == "done" and c.get("npz")}
+        fsync_files(sorted(p for p in self._unsynced | listed if p.exists()))
+        self._unsynced.clear()
         manifest.update(status="complete", completed_at=time.time())
         self._write_manifest(manifest, durable=True)
 

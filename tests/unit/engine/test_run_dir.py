@@ -95,3 +95,23 @@ def test_complete_run_is_not_rechecked(tmp_path: Path) -> None:
     (run.path / "a.npz").write_bytes(b"")  # damage after completion is the validator's business
     manifest = RunDir(tmp_path / "run").start(TASK, "r1", "h")
     assert manifest["status"] == "complete" and "a" in manifest["components"]
+
+
+def test_complete_also_syncs_what_an_interrupted_attempt_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = RunDir(tmp_path / "run")
+    first.start(TASK, "r1", "h")
+    first.write_component("a", version="1", arrays={"x": np.arange(3)}, summary={})
+    # the worker dies here; the retry opens the run afresh and finishes it
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    retry = RunDir(tmp_path / "run")
+    retry.start(TASK, "r1", "h")
+    retry.write_component("b", version="1", arrays={"y": np.arange(2)}, summary={})
+    retry.complete()
+    assert {str(retry.path / "a.npz"), str(retry.path / "b.npz")} <= set(synced)
