@@ -67,6 +67,10 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines += [f"Dataset content hash: `{result['dataset_content_hash']}`", ""]
     lines += ["All errors are on the log1p(delta) scale. Baselines: training median and log-linear "
               "(log1p(delta) = a·log1p(counter at snapshot 1) + b, fitted on train).", ""]
+    if (result.get("fitted_on") or {}).get("test") == "train+validation":
+        lines += ["Refit: validation is scored with the early-stopped models and the baselines fitted on train; "
+                  "test with the models refitted on train + validation (same seeds, early-stopped iteration "
+                  "counts) and with both baselines fitted on train + validation.", ""]
     lines += ["## Metrics", "", *_md_table(HEADER, table_rows(result)), ""]
     split = result.get("split")
     if split:

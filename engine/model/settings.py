@@ -63,6 +63,13 @@ class ModelSettings:
         100, "Stop when the validation RMSE has not improved for this many iterations (best iteration is kept).",
         min=1, affects_results=True,
     )
+    refit: bool = setting(
+        False, "After early stopping and calibration on validation, refit every model (same seeds, the early-stopped "
+        "iteration count best_iteration + 1, not rescaled) and the baselines on train + validation rows; test is "
+        "scored and predictions are made with the refit models. Validation metrics, learning curves and the "
+        "calibration stay those of the early-stopped fit (see docs/model.md, Refit).",
+        affects_results=True,
+    )
     residual_on_baseline: bool = setting(
         True, "Each model learns the residual of the log-linear baseline (fitted on train) and predictions add it "
         "back; trees then only model the deviation from log1p(delta) ~ a*log1p(counter at snapshot 1) + b.",

@@ -2,8 +2,9 @@
 
 :func:`train` reads a dataset directory, splits it (:mod:`engine.model.splits`), fits each
 target on its rows with ``mask == 1`` with early stopping on validation, calibrates
-intervals and confidence on validation, scores validation and test next to the baselines
-and writes the run (:mod:`engine.model.artifacts`). Progress goes to ``on_event(dict)``:
+intervals and confidence on validation, optionally (``refit``) refits every model and the
+baselines on train + validation with the early-stopped tree counts, scores validation (the
+early-stopped models) and test (the final models) next to the baselines and writes the run (:mod:`engine.model.artifacts`). Progress goes to ``on_event(dict)``:
 ``train_started``, ``train_progress`` {target, iteration, train_loss, val_loss} (throttled),
 ``train_target_done`` {target, metrics}, ``train_finished`` {run_dir, metrics} and
 ``train_failed`` {message}. Losses are RMSE on the log1p scale.
@@ -72,22 +73,26 @@ class TrainResult:
 
 
 def _estimator(settings: ModelSettings, task_type: str, seed: int | None = None,
-               loss: str = "RMSEWithUncertainty") -> CatBoostRegressor:
+               loss: str = "RMSEWithUncertainty", iterations: int | None = None) -> CatBoostRegressor:
+    """Early stopping on the eval set, or (``iterations`` given: a refit) exactly that many trees."""
     params: dict[str, Any] = dict(
         loss_function=loss, eval_metric=LOSS if loss == "RMSEWithUncertainty" else loss,
-        iterations=settings.iterations,
+        iterations=settings.iterations if iterations is None else iterations,
         learning_rate=settings.learning_rate, depth=settings.depth, l2_leaf_reg=settings.l2_leaf_reg,
-        random_seed=settings.seed if seed is None else seed, od_type="Iter", od_wait=settings.early_stopping_rounds,
-        use_best_model=True, nan_mode="Min", allow_writing_files=False, verbose=False, task_type=task_type,
+        random_seed=settings.seed if seed is None else seed, nan_mode="Min", allow_writing_files=False,
+        verbose=False, task_type=task_type,
     )
+    if iterations is None:
+        params.update(od_type="Iter", od_wait=settings.early_stopping_rounds, use_best_model=True)
     if task_type == "CPU":
         params["thread_count"] = settings.thread_count
     return CatBoostRegressor(**params)
 
 
 def _fit_model(settings: ModelSettings, task_type: str, seed: int, loss: str, train_pool: Any, val_pool: Any,
-               progress: _Progress | None, target: Target, on_event: EventFn) -> CatBoostRegressor:
-    model = _estimator(settings, task_type, seed, loss)
+               progress: _Progress | None, target: Target, on_event: EventFn,
+               iterations: int | None = None) -> CatBoostRegressor:
+    model = _estimator(settings, task_type, seed, loss, iterations)
     callbacks = [progress] if progress is not None and task_type == "CPU" else None
     try:
         model.fit(train_pool, eval_set=val_pool, callbacks=callbacks)
@@ -96,9 +101,43 @@ def _fit_model(settings: ModelSettings, task_type: str, seed: int, loss: str, tr
             raise
         # CatBoost's GPU build lacks some losses/options on some versions: retrain this model on the CPU.
         on_event({"type": "train_device_fallback", "target": target.name, "message": str(exc)[:300]})
-        model = _estimator(settings, "CPU", seed, loss)
+        model = _estimator(settings, "CPU", seed, loss, iterations)
         model.fit(train_pool, eval_set=val_pool, callbacks=[progress] if progress is not None else None)
     return model
+
+
+Plan = list[tuple[str, int, int, str]]  # (kind "" or "point", member index, seed, loss)
+
+
+def _plan(settings: ModelSettings) -> Plan:
+    seeds = [settings.seed + i for i in range(settings.ensemble_size)]
+    plan = [("", i, s, "RMSEWithUncertainty") for i, s in enumerate(seeds)]
+    if settings.point_loss == "mae":
+        plan += [("point", i, s, "MAE") for i, s in enumerate(seeds)]
+    return plan
+
+
+def _ensemble(plan: Plan, models: list[CatBoostRegressor]) -> predictor.Ensemble:
+    return predictor.Ensemble([m for p, m in zip(plan, models, strict=True) if not p[0]],
+                              [m for p, m in zip(plan, models, strict=True) if p[0]])
+
+
+def _save(plan: Plan, models: list[CatBoostRegressor], target: Target, run_dir: Path,
+          n_rows: int) -> dict[str, list[str]] | str:
+    """Write the models; a few rows fitted exactly collapse the variance and CatBoost then saves a
+    model it cannot load back: such a target is skipped (its files removed)."""
+    files: dict[str, list[str]] = {"members": [], "point": []}
+    for (kind, i, _, _), m in zip(plan, models, strict=True):
+        name = artifacts.model_file(target, i, kind)
+        artifacts.save_model(m, run_dir / name)
+        files["point" if kind else "members"].append(name)
+        try:
+            CatBoostRegressor().load_model(str(run_dir / name), format="cbm")
+        except CatBoostError as exc:
+            for f in files["members"] + files["point"]:
+                (run_dir / f).unlink(missing_ok=True)
+            return f"degenerate model (train {n_rows} rows, the saved model does not load back: {str(exc)[-60:]})"
+    return files
 
 
 def _fit_target(
@@ -110,36 +149,25 @@ def _fit_target(
     has = has_target(frame, target)
     idx = {name: np.flatnonzero(has & (labels == name)) for name in SPLITS}
     if len(idx["train"]) < 2 or len(idx["validation"]) < 1:
-        return f"too few rows (train {len(idx['train'])}, validation {len(idx['validation'])})"
+        why = f"too few rows (train {len(idx['train'])}, validation {len(idx['validation'])})"
+        # refit takes its iteration count and calibration from the early-stopped fit, so it cannot rescue these
+        return why + ("; refit needs an early-stopped fit first" if settings.refit else "")
     tr, va = idx["train"], idx["validation"]
     base = baselines.fit_all(x.iloc[tr], y_all[tr], target.metric)
     offset_name = OFFSET_BASELINE if settings.residual_on_baseline else None
-    off = baselines.predict(offset_name, x, base[offset_name]) if offset_name else np.zeros(len(frame))
-    train_pool = predictor.make_pool(x.iloc[tr], spec, y_all[tr] - off[tr])
-    val_pool = predictor.make_pool(x.iloc[va], spec, y_all[va] - off[va])
+
+    def pool(rows: np.ndarray, params: dict[str, Any]) -> Any:
+        off = baselines.predict(offset_name, x.iloc[rows], params[offset_name]) if offset_name else 0.0
+        return predictor.make_pool(x.iloc[rows], spec, y_all[rows] - off)
+
     progress = _Progress(target.name, on_event, settings.progress_every, settings.progress_min_interval_s)
-    seeds = [settings.seed + i for i in range(settings.ensemble_size)]
-    plan = [("", i, "RMSEWithUncertainty") for i in range(len(seeds))]
-    if settings.point_loss == "mae":
-        plan += [("point", i, "MAE") for i in range(len(seeds))]
-    fitted: dict[str, list[CatBoostRegressor]] = {"": [], "point": []}
-    files: dict[str, list[str]] = {"members": [], "point": []}
-    for kind, i, loss in plan:
-        m = _fit_model(settings, task_type, seeds[i], loss, train_pool, val_pool,
-                       progress if (kind, i) == ("", 0) else None, target, on_event)
-        name = artifacts.model_file(target, i, kind)
-        path = run_dir / name
-        artifacts.save_model(m, path)
-        fitted[kind].append(m)
-        files["point" if kind else "members"].append(name)
-        try:  # a few training rows fitted exactly collapse the variance: CatBoost saves a model it cannot load
-            CatBoostRegressor().load_model(str(path), format="cbm")
-        except CatBoostError as exc:
-            for f in files["members"] + files["point"]:
-                (run_dir / f).unlink(missing_ok=True)
-            return f"degenerate model (train {len(tr)} rows, the saved model does not load back: {str(exc)[-60:]})"
-    model = fitted[""][0]
-    ens = predictor.Ensemble(fitted[""], fitted["point"])
+    plan = _plan(settings)
+    train_pool, val_pool = pool(tr, base), pool(va, base)
+    models = [_fit_model(settings, task_type, seed, loss, train_pool, val_pool,
+                         progress if (kind, i) == ("", 0) else None, target, on_event)
+              for kind, i, seed, loss in plan]
+    model = models[0]
+    ens = _ensemble(plan, models)
     evals = model.get_evals_result()
     learn, val = evals.get("learn", {}).get(LOSS, []), evals.get("validation", {}).get(LOSS, [])
     curve = [{"target": target.name, "iteration": i, "train_loss": round(float(a), 6),
@@ -148,26 +176,40 @@ def _fit_target(
         for row in curve[:: settings.progress_every]:
             on_event({"type": "train_progress", **row})
     mu_v, sd_v = predictor.raw_predict(ens, x.iloc[va], spec)
-    cal = calibration.fit(y_all[va], mu_v + off[va], sd_v, settings.interval_level, settings.confidence_tolerance,
+    off_v = baselines.predict(offset_name, x.iloc[va], base[offset_name]) if offset_name else 0.0
+    cal = calibration.fit(y_all[va], mu_v + off_v, sd_v, settings.interval_level, settings.confidence_tolerance,
                           offset_name)
-    age = frame.get("video_age_hours_at_snapshot1")
-    ages = np.asarray(age, dtype=float) if age is not None else np.full(len(frame), np.nan)
     scores: dict[str, Any] = {"best_iteration": int(model.get_best_iteration() or 0),
                               "rows": {name: int(len(i)) for name, i in idx.items()}}
-    for name in ("validation", "test"):
+    final, final_base, n_fit = ens, base, len(tr)
+    if settings.refit:  # same seeds, each model's early-stopped tree count, on train + validation
+        tv = np.sort(np.concatenate([tr, va]))
+        final_base = baselines.fit_all(x.iloc[tv], y_all[tv], target.metric)
+        iters = [int(m.get_best_iteration() or 0) + 1 for m in models]
+        tv_pool = pool(tv, final_base)
+        final = _ensemble(plan, [_fit_model(settings, task_type, seed, loss, tv_pool, None, None, target, on_event, n)
+                                 for (_, _, seed, loss), n in zip(plan, iters, strict=True)])
+        n_fit = len(tv)
+        scores["refit"] = {"rows": int(n_fit), "iterations": iters}
+    files = _save(plan, final.members + final.point, target, run_dir, n_fit)
+    if isinstance(files, str):
+        return files
+    age = frame.get("video_age_hours_at_snapshot1")
+    ages = np.asarray(age, dtype=float) if age is not None else np.full(len(frame), np.nan)
+    for name, use, params in (("validation", ens, base), ("test", final, final_base)):
         rows = idx[name]
         if len(rows) == 0:
             scores[name] = None
             continue
-        pred = predictor.predict(ens, x.iloc[rows], spec, cal, base)
-        base_preds = {b: baselines.predict(b, x.iloc[rows], p) for b, p in base.items()}
+        pred = predictor.predict(use, x.iloc[rows], spec, cal, params)
+        base_preds = {b: baselines.predict(b, x.iloc[rows], p) for b, p in params.items()}
         y = y_all[rows]
         scores[name] = metrics.score(y, pred.mean, pred.low, pred.high, pred.confidence, ages[rows], base_preds,
                                      settings.confidence_tolerance)
         if name == "test":
             hit = np.abs(pred.mean - y) <= settings.confidence_tolerance
             scores["calibration_test"] = metrics.reliability(pred.confidence, hit)
-    return scores, base, cal, curve, files
+    return scores, final_base, cal, curve, files
 
 
 def _config_sections(settings: ModelSettings, ds: Dataset, run_id: str, spec: FeatureSpec, task_type: str) -> dict[str, dict[str, Any]]:
@@ -226,6 +268,7 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
             raise ValueError(f"no target could be trained: {skipped}")
         result = {"schema_version": artifacts.ARTIFACT_SCHEMA_VERSION, "run_id": rid,
                   "dataset_content_hash": str(ds.meta.get("content_hash") or ""), "split": split.summary,
+                  "fitted_on": {"validation": "train", "test": "train+validation" if settings.refit else "train"},
                   "targets": all_scores, "skipped": skipped}
         atomic_write_json(run_path / "metrics.json", result)
         atomic_write_json(run_path / "baselines.json", all_base)

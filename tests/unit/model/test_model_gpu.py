@@ -25,3 +25,12 @@ def test_auto_trains_on_gpu(synth_dir: Path, tiny: ModelSettings, tmp_path: Path
 
 def test_resolve_without_cuda_is_cpu_or_error() -> None:
     assert device.resolve("cpu") == "CPU"
+
+
+def test_refit_on_gpu(synth_dir: Path, tiny: ModelSettings, tmp_path: Path) -> None:
+    events: list[dict] = []
+    result = train(synth_dir, replace(tiny, task_type="gpu", refit=True), tmp_path / "gpu-refit",
+                   on_event=events.append)
+    assert events[0]["task_type"] == "GPU"
+    t = result.metrics["targets"]["views_7d"]
+    assert t["refit"]["rows"] == t["rows"]["train"] + t["rows"]["validation"] and t["test"]["n"] > 0
