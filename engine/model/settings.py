@@ -64,10 +64,10 @@ class ModelSettings:
         min=1, affects_results=True,
     )
     refit: bool = setting(
-        False, "After early stopping and calibration on validation, refit every model (same seeds, the early-stopped "
+        True, "After early stopping and calibration on validation, refit every model (same seeds, the early-stopped "
         "iteration count best_iteration + 1, not rescaled) and the baselines on train + validation rows; test is "
         "scored and predictions are made with the refit models. Validation metrics, learning curves and the "
-        "calibration stay those of the early-stopped fit (see docs/model.md, Refit).",
+        "calibration stay those of the early-stopped fit. Default since a nested evaluation (docs/model.md, Refit).",
         affects_results=True,
     )
     residual_on_baseline: bool = setting(

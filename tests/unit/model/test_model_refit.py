@@ -25,10 +25,20 @@ from engine.model.train import train
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+def test_refit_is_the_default() -> None:
+    assert ModelSettings().refit is True
+
+
 @pytest.fixture(scope="module")
-def refit_run(synth_dir: Path, tiny: ModelSettings, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run_dir = tmp_path_factory.mktemp("refit") / "run-a"
-    train(synth_dir, replace(tiny, refit=True), run_dir)
+def refit_run(trained: tuple[Path, list[dict]], tiny: ModelSettings) -> Path:
+    assert tiny.refit  # the shared fixture run uses the default, refit on
+    return trained[0]
+
+
+@pytest.fixture(scope="module")
+def plain_run(synth_dir: Path, tiny: ModelSettings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = tmp_path_factory.mktemp("plain") / "run-a"
+    train(synth_dir, replace(tiny, refit=False), run_dir)
     return run_dir
 
 
@@ -36,9 +46,9 @@ def _metrics(run_dir: Path) -> dict:
     return json.loads((run_dir / "metrics.json").read_text())
 
 
-def test_refit_models_see_validation_rows(refit_run: Path, trained: tuple[Path, list[dict]], synth_dir: Path,
+def test_refit_models_see_validation_rows(refit_run: Path, plain_run: Path, synth_dir: Path,
                                           tiny: ModelSettings) -> None:
-    m, plain = _metrics(refit_run), _metrics(trained[0])
+    m, plain = _metrics(refit_run), _metrics(plain_run)
     assert m["fitted_on"] == {"validation": "train", "test": "train+validation"}
     assert plain["fitted_on"] == {"validation": "train", "test": "train"}
     ds = load_dataset(synth_dir)
@@ -63,14 +73,15 @@ def test_refit_models_see_validation_rows(refit_run: Path, trained: tuple[Path, 
         tv = np.flatnonzero(has_target(ds.frame, target) & (split.mask("train") | split.mask("validation")))
         expect = baselines.fit_all(x.iloc[tv], target_values(ds.frame, target)[tv], target.metric)
         assert stored[name] == json.loads(json.dumps(expect))
-    assert (refit_run / "learning_curves.jsonl").read_bytes() == (trained[0] / "learning_curves.jsonl").read_bytes()
-    assert (refit_run / "calibration.json").read_bytes() == (trained[0] / "calibration.json").read_bytes()
+    assert (refit_run / "learning_curves.jsonl").read_bytes() == (plain_run / "learning_curves.jsonl").read_bytes()
+    assert (refit_run / "calibration.json").read_bytes() == (plain_run / "calibration.json").read_bytes()
+    assert "refitted" not in (plain_run / "report.md").read_text()
     assert m["targets"]["views_7d"]["test"] != plain["targets"]["views_7d"]["test"]
     assert "refitted on train + validation" in (refit_run / "report.md").read_text()
 
 
 def test_refit_is_deterministic(refit_run: Path, synth_dir: Path, tiny: ModelSettings, tmp_path: Path) -> None:
-    train(synth_dir, replace(tiny, refit=True), tmp_path / "run-a")
+    train(synth_dir, tiny, tmp_path / "run-a")  # same name: run_id is part of metrics.json
     for f in ("metrics.json", "calibration.json", "baselines.json", "models.json"):
         assert (tmp_path / "run-a" / f).read_bytes() == (refit_run / f).read_bytes(), f
 
