@@ -1,7 +1,8 @@
 """Scoring a trained run on another dataset (``vidops evaluate``).
 
 Uses the run's own feature spec, calibration and baseline coefficients (fitted on the
-model's training data), so the numbers are comparable with the run's report.
+model's training data: train + validation with ``refit``), so the numbers are comparable with
+the run's test metrics.
 """
 
 from __future__ import annotations
