@@ -76,7 +76,9 @@ def _install_hint(checkpoint: str, lib: str) -> str:
 @functools.lru_cache(maxsize=2)
 def _transformers_model(checkpoint: str, device: str) -> tuple[Any, Any]:
     from transformers import ClapFeatureExtractor, ClapModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar in worker logs and --json output
     try:
         model = ClapModel.from_pretrained(checkpoint).eval().to(device)
         features = ClapFeatureExtractor.from_pretrained(checkpoint)
