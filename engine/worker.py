@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import faults
+from engine import extractors, faults
 from engine.batch import BatchPaths, load_batch_config
 from engine.config import Settings
 from engine.errors import classify
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     # Import every enabled component's code (scipy, OpenCV, ...) before taking a video, so the
     # first video's time and timeout do not include it and a pool's workers warm up in parallel.
     component_versions(settings)
+    extractors.warm_up(settings.extract)  # models (a configured CLAP checkpoint) load once, here
     channel.send("ready", pid=os.getpid(), worker=worker_id)
     for line in sys.stdin:  # EOF: the supervisor is gone or closed us
         if not line.strip():

@@ -3,6 +3,7 @@
 Contract with :mod:`engine.pipeline`:
 - ``component_versions(extract_settings) -> dict[name, version]`` for the enabled modules,
   in execution order (feeds ``config_hash``);
+- ``warm_up(extract_settings)`` lets modules load models once per worker process;
 - ``run_modules(ctx)`` runs every enabled module not in ``ctx.done``, writing each through
   ``ctx.sink.write_component`` and reporting ``ctx.progress(stage, fraction)``.
 
@@ -20,6 +21,13 @@ def component_versions(settings: ExtractSettings) -> dict[str, str]:
     from engine.extractors import registry
 
     return {n: registry.module_class(n).version for n in registry.ordered(settings.modules)}
+
+
+def warm_up(settings: ExtractSettings) -> None:
+    """Load the enabled modules' heavy resources once per worker process (``Module.warm_up``)."""
+    from engine.extractors.runner import warm_up as _warm_up
+
+    _warm_up(settings)
 
 
 def run_modules(ctx: Any) -> None:

@@ -157,6 +157,12 @@ class Module:
             return "video has no audio stream"
         return None
 
+    def warm_up(self, device: str) -> None:
+        """Load heavy resources (a model) once per worker process, before its first video, so
+        that video's time and timeout do not carry them. Default: nothing. The caller logs an
+        error here and goes on; the same error then fails the videos that run the module."""
+        return None
+
     # --- streaming hooks ----------------------------------------------------------------
     def begin(self, inputs: ModuleInputs) -> None:
         self.inputs = inputs

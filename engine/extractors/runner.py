@@ -70,6 +70,19 @@ def resolve_device(setting: str, needed: bool) -> str:
     return "cpu"
 
 
+def warm_up(settings: Any) -> None:
+    """Let every enabled module load its heavy resources (see ``Module.warm_up``) on the device
+    a video would use; a failure is logged, not raised (the video then reports it)."""
+    es = settings
+    modules = registry.instantiate(es.modules, es.params)
+    device = resolve_device(es.device, any(getattr(m, "uses_device", False) for m in modules))
+    for m in modules:
+        try:
+            m.warm_up(device)
+        except Exception as exc:  # noqa: BLE001 - reported again by each video that runs m
+            log.warning("warm-up of %s failed: %s", m.name, exc)
+
+
 def video_info(ctx: Any) -> VideoInfo:
     probe = ctx.sink.manifest().get("components", {}).get("probe", {}).get("summary", {})
     return VideoInfo(

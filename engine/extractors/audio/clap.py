@@ -23,7 +23,12 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.fft import dct
 
-from engine.extractors.audio.clap_checkpoint import SAMPLE_RATE, check_checkpoint, clap_embedding
+from engine.extractors.audio.clap_checkpoint import (
+    SAMPLE_RATE,
+    check_checkpoint,
+    clap_embedding,
+    preload,
+)
 from engine.extractors.audio.decode import cached_audio, cached_mono, mono_analysis
 from engine.extractors.audio.spectral import (
     ANALYSIS_SR,
@@ -119,6 +124,11 @@ class ClapModule(Module):
 
     def requirements(self) -> Requirements:
         return Requirements(frames=None, audio=True)
+
+    def warm_up(self, device: str) -> None:
+        checkpoint = str(self.params["checkpoint"])
+        if checkpoint and check_checkpoint(checkpoint) is None:
+            preload(checkpoint, device)
 
     def finish(self) -> ModuleResult:
         inputs: ModuleInputs = self.inputs

@@ -87,6 +87,13 @@ def _transformers_model(checkpoint: str, device: str) -> tuple[Any, Any]:
     return model, features
 
 
+def preload(checkpoint: str, device: str = "cpu") -> None:
+    """Load a checkpoint into the per-process cache (worker warm-up). A ``laion_clap``
+    checkpoint is loaded per video by its library and is not preloaded."""
+    if backend_for(checkpoint) == "transformers":
+        _transformers_model(checkpoint, device)
+
+
 def windows(y: np.ndarray, size: int) -> list[np.ndarray]:
     """Consecutive windows of at most ``size`` samples covering ``y`` (at least one)."""
     if y.size <= size:

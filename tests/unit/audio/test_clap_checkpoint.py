@@ -103,3 +103,33 @@ def test_a_directory_that_is_not_a_clap_model_fails_clearly(tmp_path: Path) -> N
     (bad / "config.json").write_text('{"model_type": "bert"}')
     with pytest.raises(BadCheckpoint, match="does not load as a ClapModel"):
         clap_embedding(str(bad), np.zeros(SR, np.float32))
+
+
+def test_worker_warm_up_loads_the_checkpoint_once(tiny_clap: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from engine import extractors
+    from engine.config import apply_overrides, load_settings
+    from engine.extractors.audio import clap_checkpoint
+
+    clap_checkpoint._transformers_model.cache_clear()
+    settings = apply_overrides(load_settings(None), {"extract.params": {"clap": {"checkpoint": str(tiny_clap)}}})
+    extractors.warm_up(settings.extract)
+    assert clap_checkpoint._transformers_model.cache_info().currsize == 1
+    clap_embedding(str(tiny_clap), sine(440, 0.3, 2, SR))  # the first video: no second load
+    info = clap_checkpoint._transformers_model.cache_info()
+    assert (info.currsize, info.hits, info.misses) == (1, 1, 1)
+
+
+def test_warm_up_failure_is_logged_not_raised(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("transformers")
+    from engine.extractors import runner
+    from engine.extractors.audio.clap import ClapModule
+
+    def boom(self: ClapModule, device: str) -> None:
+        raise RuntimeError("weights corrupt")
+
+    monkeypatch.setattr(ClapModule, "warm_up", boom)
+    from engine.config import load_settings
+
+    runner.warm_up(load_settings(None).extract)
+    assert "warm-up of clap failed: weights corrupt" in caplog.text
