@@ -20,7 +20,9 @@ def _write_two(run: RunDir) -> None:
     run.write_component("c", version="1", arrays=None, summary={}, status="skipped", reason="no audio")
 
 
-def test_fsync_only_at_the_commit_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def fsynced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths fsynced from now on (the real fsync still runs)."""
     synced: list[str] = []
     real = os.fsync
 
@@ -29,21 +31,25 @@ def test_fsync_only_at_the_commit_point(tmp_path: Path, monkeypatch: pytest.Monk
         real(fd)
 
     monkeypatch.setattr(os, "fsync", spy)
+    return synced
+
+
+def test_fsync_only_at_the_commit_point(tmp_path: Path, fsynced: list[str]) -> None:
     run = RunDir(tmp_path / "run")
     run.start(TASK, "r1", "h")
     _write_two(run)
     run.update(video={"frame_count": 3})
-    assert synced == []  # nothing durable yet, but every file is already whole and readable
+    assert fsynced == []  # nothing durable yet, but every file is already whole and readable
     assert load_manifest(run.path)["components"]["b"]["arrays"]["y"]["shape"] == [2, 3]
     assert run.arrays("a")["x"].tolist() == [0, 1, 2, 3, 4]
 
     run.complete()
-    names = {Path(p).name for p in synced}
+    names = {Path(p).name for p in fsynced}
     # both NPZs, then the complete manifest (its temp file) and the directory
     assert {"a.npz", "b.npz", "run"} <= names
     assert any(n.startswith(".manifest.json.") for n in names)
-    assert synced.index(str(run.path / "a.npz")) < synced.index(str(run.path))
-    assert synced[-1] == str(run.path)  # the directory last: it makes every rename durable
+    assert fsynced.index(str(run.path / "a.npz")) < fsynced.index(str(run.path))
+    assert fsynced[-1] == str(run.path)  # the directory last: it makes every rename durable
     assert json.loads((run.path / "manifest.json").read_text())["status"] == "complete"
 
 
@@ -97,21 +103,14 @@ def test_complete_run_is_not_rechecked(tmp_path: Path) -> None:
     assert manifest["status"] == "complete" and "a" in manifest["components"]
 
 
-def test_complete_also_syncs_what_an_interrupted_attempt_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_complete_also_syncs_what_an_interrupted_attempt_wrote(tmp_path: Path, fsynced: list[str]) -> None:
     first = RunDir(tmp_path / "run")
     first.start(TASK, "r1", "h")
     first.write_component("a", version="1", arrays={"x": np.arange(3)}, summary={})
-    # the worker dies here; the retry opens the run afresh and finishes it
-    synced: list[str] = []
-    real = os.fsync
-
-    def spy(fd: int) -> None:
-        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
-        real(fd)
-
-    monkeypatch.setattr(os, "fsync", spy)
+    # the worker dies here (nothing fsynced); the retry opens the run afresh and finishes it
+    assert fsynced == []
     retry = RunDir(tmp_path / "run")
     retry.start(TASK, "r1", "h")
     retry.write_component("b", version="1", arrays={"y": np.arange(2)}, summary={})
     retry.complete()
-    assert {str(retry.path / "a.npz"), str(retry.path / "b.npz")} <= set(synced)
+    assert {str(retry.path / "a.npz"), str(retry.path / "b.npz")} <= set(fsynced)
