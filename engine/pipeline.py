@@ -33,7 +33,7 @@ def components(settings: Settings) -> list[str]:
 
 
 def settings_hash(settings: Settings) -> str:
-    return config_hash(settings, component_versions(settings))
+    return config_hash(settings, {**component_versions(settings), "views": extractors.VIEWS_VERSION})
 
 
 @dataclass

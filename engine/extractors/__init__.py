@@ -16,6 +16,11 @@ from typing import Any
 
 from engine.extractors.settings import ExtractSettings
 
+#: version of the shared decode-and-view code (engine/extractors/decode.py): every frame module's
+#: input, so it feeds config_hash beside the module versions (2: a bilinear step to twice the view
+#: size where no integer stride lands there)
+VIEWS_VERSION = "2"
+
 
 def component_versions(settings: ExtractSettings) -> dict[str, str]:
     from engine.extractors import registry
