@@ -6,10 +6,13 @@ line, L lines) must both be set; otherwise the module is skipped with that reaso
 not supported: onnxruntime is not installed.) Frames are classified in batches on the
 extract device (CUDA when present; batch = ``batch_size`` x the OOM back-off scale).
 Outputs per frame softmax probabilities; summary = label with the highest mean probability.
+The loaded model is kept per process (keyed by path, modification time and device) and a pool
+worker loads it before its first video (``warm_up``).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, ClassVar
 
@@ -27,6 +30,22 @@ from engine.extractors.base import (
     VideoInfo,
     batch_size,
 )
+
+
+@functools.lru_cache(maxsize=2)
+def _load(path: str, mtime_ns: int, device: str) -> Any:
+    import torch
+
+    try:
+        return torch.jit.load(path, map_location=device).eval()
+    except (RuntimeError, ValueError) as exc:
+        raise InvalidInput(f"scene_classification: cannot load TorchScript model {path}: {exc}") from None
+
+
+def load_model(path: str, device: str) -> Any:
+    """The TorchScript model at ``path`` on ``device``, loaded once per process (reloaded when
+    the file changes)."""
+    return _load(path, os.stat(path).st_mtime_ns, device)
 
 
 class SceneClassification(Module):
@@ -52,16 +71,15 @@ class SceneClassification(Module):
                 return f"{key} {self.params[key]!r} does not exist"
         return None
 
-    def begin(self, inputs: Any) -> None:
-        import torch
+    def warm_up(self, device: str) -> None:
+        if self.params["model_path"] and os.path.isfile(self.params["model_path"]):
+            load_model(self.params["model_path"], device)
 
+    def begin(self, inputs: Any) -> None:
         super().begin(inputs)
         with open(self.params["labels_path"], encoding="utf-8") as fh:
             self.labels = [ln.strip() for ln in fh if ln.strip()]
-        try:
-            self.model = torch.jit.load(self.params["model_path"], map_location=inputs.device).eval()
-        except (RuntimeError, ValueError) as exc:
-            raise InvalidInput(f"scene_classification: cannot load TorchScript model {self.params['model_path']}: {exc}") from None
+        self.model = load_model(self.params["model_path"], inputs.device)
         self.batch = batch_size(int(self.params["batch_size"]), inputs.batch_size_scale)
         self._probs: list[np.ndarray] = []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,38 @@ def test_scene_classification_runs_a_torchscript_model(silent_video, tmp_path: P
     a = run.arrays("scene_classification")
     assert a["probs"].shape == (len(a["sample_index"]), 3) and np.allclose(a["probs"].sum(axis=1), 1.0, atol=1e-5)
     assert comp["summary"]["top_label"] in ("red", "green", "blue")
+
+
+def test_scene_classification_model_loads_once_per_process(silent_video, tmp_path: Path) -> None:
+    from engine import extractors
+    from engine.config import apply_overrides, load_settings
+    from engine.extractors.visual import scene_classification as sc
+
+    path, _ = silent_video
+    model, labels = _tiny_model(tmp_path)
+    params = {"scene_classification": {"model_path": str(model), "labels_path": str(labels), "input_size": 32}}
+    overrides = {"extract.modules": ["scene_classification"], "extract.params": params}
+    sc._load.cache_clear()
+    extractors.warm_up(apply_overrides(load_settings(None), overrides).extract)  # what a pool worker does
+    assert sc._load.cache_info().misses == 1
+    for k in range(2):  # two videos: no further load
+        manifest, _ = extract(path, tmp_path / f"v{k}", overrides)
+        assert manifest["components"]["scene_classification"]["status"] == "done"
+    assert (sc._load.cache_info().misses, sc._load.cache_info().hits) == (1, 2)
+    st = model.stat()  # a replaced model file (new modification time) is loaded afresh
+    os.utime(model, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    extract(path, tmp_path / "v2", overrides)
+    assert sc._load.cache_info().misses == 2
+
+
+def test_scene_classification_unloadable_model_fails_the_video(silent_video, tmp_path: Path) -> None:
+    path, _ = silent_video
+    _, labels = _tiny_model(tmp_path)
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a torchscript archive")
+    params = {"scene_classification": {"model_path": str(bad), "labels_path": str(labels), "input_size": 32}}
+    with pytest.raises(Exception, match="cannot load TorchScript model"):
+        extract(path, tmp_path / "x", {"extract.modules": ["scene_classification"], "extract.params": params})
 
 
 @pytest.mark.gpu
