@@ -13,6 +13,14 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
+@pytest.fixture
+def cuda() -> None:
+    """Skips the test unless torch sees a CUDA device (use with ``@pytest.mark.gpu``)."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA")
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """``../shared`` next to the repository; tests that need it skip cleanly without it."""

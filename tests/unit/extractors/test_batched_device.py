@@ -62,10 +62,7 @@ def test_torch_cpu_kernels_agree_with_numpy() -> None:
 
 
 @pytest.mark.gpu
-def test_cuda_kernels_give_the_cpu_features() -> None:
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA")
+def test_cuda_kernels_give_the_cpu_features(cuda: None) -> None:
     fr = _frames(200)
     prev, prev_hist = fr[0], batched.hist64(fr[:1])[0]
     cpu = batched.cut_features(fr[1:], prev, prev_hist, "cpu")
@@ -76,10 +73,7 @@ def test_cuda_kernels_give_the_cpu_features() -> None:
 
 
 @pytest.mark.gpu
-def test_cuda_pipeline_matches_cpu_pipeline(synth_video, tmp_path: Path) -> None:
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA")
+def test_cuda_pipeline_matches_cpu_pipeline(synth_video, tmp_path: Path, cuda: None) -> None:
     path, _ = synth_video
     mods = ["cut_detection", "shot_quality"]
     _, cpu = extract(path, tmp_path / "c", {"extract.modules": mods, "extract.device": "cpu"})

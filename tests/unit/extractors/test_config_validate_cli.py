@@ -167,10 +167,7 @@ def test_scene_classification_unloadable_model_fails_the_video(silent_video, tmp
 
 
 @pytest.mark.gpu
-def test_scene_classification_on_cuda(silent_video, tmp_path: Path) -> None:
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA")
+def test_scene_classification_on_cuda(silent_video, tmp_path: Path, cuda: None) -> None:
     path, _ = silent_video
     model, labels = _tiny_model(tmp_path)
     params = {"scene_classification": {"model_path": str(model), "labels_path": str(labels), "input_size": 32}}
