@@ -73,7 +73,9 @@ def onset_strength(spec: Spectrogram) -> np.ndarray:
     if lm.shape[0] < 2:
         return np.zeros(lm.shape[0], dtype=np.float32)
     flux = np.r_[0.0, np.maximum(np.diff(lm, axis=0), 0.0).mean(axis=1)]
-    k = max(1, int(round(spec.fps)))
+    # a window longer than the envelope (audio under ~1 s) would make mode="same" return
+    # the window's length instead of the envelope's
+    k = max(1, min(int(round(spec.fps)), flux.size))
     trend = np.convolve(flux, np.ones(k) / k, mode="same")
     return np.maximum(flux - trend, 0.0).astype(np.float32)
 

@@ -43,6 +43,18 @@ def test_tempo_module_on_mp4(tmp_path) -> None:
     assert res.arrays["candidates_bpm"][0] == pytest.approx(res.summary["bpm"], abs=0.01)
 
 
+@pytest.mark.parametrize("seconds", [0.04, 0.2, 0.9])
+def test_tempo_module_under_one_second_is_undefined_not_a_crash(tmp_path, seconds: float) -> None:
+    # the 1 s onset detrending window is longer than the whole envelope here; a 1-frame or
+    # 0.2 s clip (an operator's real input) must give bpm None, not a broadcasting error
+    y = clicks(120, seconds, 44100) + sine(440, 0.1, seconds, 44100)
+    path = write_audio(tmp_path / "s.mp4", np.stack([y, y]), 44100, "aac", "stereo", "fltp")
+    _, res = run_module("tempo", path)
+    assert res.summary["bpm"] is None and res.summary["reason"] == "shorter than 3 s"
+    spec = spectrogram(y[: int(0.5 * 22050)])
+    assert estimate(spec, 0.5).onset_strength.shape == (spec.log_mel.shape[0],)
+
+
 def test_spectral_embedding_is_unit_norm_and_discriminative() -> None:
     tone = spectrogram(sine(440, 0.3, 5, SR))
     tone2 = spectrogram(sine(440, 0.1, 5, SR, phase=1.0))
