@@ -56,6 +56,9 @@ class Supervisor:
         self.stop_deadline = 0.0
         self.fatal: str | None = None
         self.rules = AlertRules(self.settings.alerts)
+        # A mistyped key must fail before anything is written: a batch_started event without
+        # its batch_finished would turn a finished batch into an "interrupted" one.
+        self._check_keys(retry_keys or [])
         self._retry_request = (retry_keys or [], retry_all_failed, include_permanent)
         self._workers_override = workers
         self._install_signals = install_signals
@@ -288,10 +291,13 @@ class Supervisor:
                 self.alert(a)
 
     # -- commands -------------------------------------------------------------------------
-    def retry_videos(self, keys: list[str], all_failed: bool, include_permanent: bool) -> list[str]:
+    def _check_keys(self, keys: list[str]) -> None:
         unknown = [k for k in keys if k not in self.tasks]
         if unknown:
-            raise KeyError(f"no video {unknown[0]!r} in batch {self.paths.batch_id}")
+            raise KeyError(f"no video {unknown[0]!r} in batch {self.paths.batch_id} (keys: 'vidops status --json')")
+
+    def retry_videos(self, keys: list[str], all_failed: bool, include_permanent: bool) -> list[str]:
+        self._check_keys(keys)
         chosen = [k for k in keys if self.state.video(k).status == "failed"]
         if all_failed:
             chosen += [v.key for v in self.state.failed()
