@@ -35,6 +35,7 @@ from engine.extractors.base import (
     VideoInfo,
 )
 from engine.extractors.decode import FrameSource, Sampler, ViewKey, luma_crop, make_view, threaded
+from engine.extractors.integrity import check_complete
 from engine.extractors.validate import check_result, validate_run
 from engine.resources import decoder_threads, one_blas_thread
 
@@ -140,11 +141,14 @@ class _Feed:
 
 def _decode_loop(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, frames_dir: Any,
                  poll: Callable[[], None] | None, source: FrameSource,
-                 expected: int) -> tuple[list[tuple[int, float]], tuple[int, ...], float]:
+                 expected: int) -> tuple[list[tuple[int, float]], tuple[int, ...], float, float]:
     kept: list[tuple[int, float]] = []
     shape: tuple[int, ...] = ()
+    first_t: float | None = None
     last_t = 0.0
     for sf in (source if single_core() else threaded(source)):
+        if first_t is None:
+            first_t = sf.time
         views: dict[ViewKey, np.ndarray] = {}
         memo: dict[tuple[int, int, int], np.ndarray] = {}  # shrunk planes shared by the views
         for feed in feeds:
@@ -173,7 +177,7 @@ def _decode_loop(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | No
             ctx.progress("extract", min(0.95, sf.index / expected))
     for feed in feeds:
         feed.flush()
-    return kept, shape, last_t
+    return kept, shape, first_t or 0.0, last_t
 
 
 def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, frames_dir: Any,
@@ -190,7 +194,7 @@ def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, f
     if not single_core():
         sys.setswitchinterval(min(switch, _SWITCH_S))
     try:
-        kept, shape, last_t = _decode_loop(ctx, info, feeds, keep, frames_dir, poll, source, expected)
+        kept, shape, first_t, last_t = _decode_loop(ctx, info, feeds, keep, frames_dir, poll, source, expected)
     finally:
         sys.setswitchinterval(switch)
     if keep is not None and frames_dir is not None:
@@ -199,7 +203,11 @@ def _decode(ctx: Any, info: VideoInfo, feeds: list[_Feed], keep: _Feed | None, f
             "indices": [i for i, _ in kept], "times": [round(t, 6) for _, t in kept],
         })
     n = source.frames_decoded
-    return {"frames_decoded": n, "last_frame_time_s": round(last_t, 6), "decode_wall_s": round(time.perf_counter() - t0, 4)}
+    # frames ending well before the declared duration: a truncated file (permanent error) or a
+    # video stream shorter than another one (facts for the frame-count check of validate_run)
+    whole = check_complete(info.path, info.duration_s, info.fps, first_t, last_t, n)
+    return {"frames_decoded": n, "last_frame_time_s": round(last_t, 6), "decode_wall_s": round(time.perf_counter() - t0, 4),
+            **whole}
 
 
 def _keep_frame(frames_dir: Any, index: int, view: np.ndarray) -> None:

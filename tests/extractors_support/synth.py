@@ -26,10 +26,12 @@ def _shot_frame(shot: int, t: int) -> np.ndarray:
 
 
 def make_video(path: Path, *, shots: list[int], dissolve_into: int | None = None, dissolve_len: int = 12,
-               audio: bool = False) -> dict[str, object]:
+               audio: bool = False, audio_seconds: float | None = None) -> dict[str, object]:
     """Shots of ``shots[i]`` frames joined by hard cuts, except that shot ``dissolve_into``
     starts with a ``dissolve_len``-frame cross-fade from the previous shot. Returns the truth:
-    frames, cuts (first frame of each new shot) and gradual ([first, last] blended frame)."""
+    frames, cuts (first frame of each new shot) and gradual ([first, last] blended frame).
+    ``audio_seconds`` (default: the video's length) lets the soundtrack outlast the picture;
+    the container follows the suffix (.mp4, .mkv, ...)."""
     frames: list[np.ndarray] = []
     cuts: list[int] = []
     gradual: list[int] | None = None
@@ -58,7 +60,8 @@ def make_video(path: Path, *, shots: list[int], dissolve_into: int | None = None
         for pkt in vs.encode():
             out.mux(pkt)
         if audio:
-            sr, n = 44100, int(len(frames) / FPS * 44100)
+            seconds = len(frames) / FPS if audio_seconds is None else audio_seconds
+            sr, n = 44100, int(seconds * 44100)
             t = np.arange(n) / sr
             sig = (0.2 * np.sin(2 * np.pi * 440 * t) * (1 + (np.sin(2 * np.pi * 2 * t) > 0))).astype(np.float32)
             for s in range(0, n, 1024):
