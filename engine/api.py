@@ -20,11 +20,13 @@ from engine.batch import (
     BatchLocked,
     BatchNotFound,
     BatchPaths,
+    WorkspaceError,
     batch_paths,
     create_batch,
     list_batches,
     read_lock_pid,
     supervisor_alive,
+    workspace_error,
 )
 from engine.batch_input import ListFileError, read_list
 from engine.config import Settings
@@ -40,7 +42,7 @@ __all__ = [
     "BatchLocked", "BatchNotFound", "BatchPaths", "ControlError", "ListFileError", "batch_status",
     "command", "follow_events", "latest_batch", "list_batch_summaries", "prepare_batch", "read_events_from",
     "read_progress", "resume_batch", "retry_videos", "run_foreground", "start_detached", "stop_batch",
-    "supervisor_running", "video_detail",
+    "supervisor_running", "video_detail", "WorkspaceError",
 ]
 
 
@@ -81,18 +83,34 @@ def start_detached(paths: BatchPaths, *, workers: int | None = None, retry_keys:
         cmd.append("--retry-all-failed")
     if include_permanent:
         cmd.append("--include-permanent")
-    with open(paths.supervisor_log, "ab") as log:
+    try:
+        log = open(paths.supervisor_log, "ab")  # noqa: SIM115 - closed below, once the daemon has it
+    except OSError as exc:
+        raise workspace_error(paths.supervisor_log, exc) from None
+    with log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 start_new_session=True, close_fds=True)
+    # Ready means *this* daemon holds the lock and has opened its control socket: a control.addr
+    # left by a killed supervisor, or one written by a concurrent 'resume --detach' that won the
+    # lock, must not pass for it (that reported a dead pid and hid start-up failures).
     deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        if paths.control_addr.exists() or proc.poll() is not None:
-            break
+    while time.monotonic() < deadline and proc.poll() is None and not _daemon_ready(paths, proc.pid):
         time.sleep(0.05)
-    if proc.poll() not in (None, 0):
-        raise RuntimeError(f"the supervisor of batch {paths.batch_id} exited with code {proc.returncode}; "
-                           f"see {paths.supervisor_log}")
-    return proc.pid
+    if proc.poll() is None or read_lock_pid(paths) == proc.pid:
+        return proc.pid  # running, or it took the lock and already ran the batch to its end
+    if proc.returncode == 2 and supervisor_alive(paths):
+        raise BatchLocked(f"batch {paths.batch_id} is already run by supervisor pid {read_lock_pid(paths)}")
+    raise RuntimeError(f"the supervisor of batch {paths.batch_id} exited with code {proc.returncode}; "
+                       f"see {paths.supervisor_log}")
+
+
+def _daemon_ready(paths: BatchPaths, pid: int) -> bool:
+    if read_lock_pid(paths) != pid:
+        return False
+    try:  # the lock file is rewritten when taken, so a fresh control.addr is never older
+        return paths.control_addr.stat().st_mtime_ns >= paths.lock.stat().st_mtime_ns
+    except FileNotFoundError:
+        return False
 
 
 def resume_batch(workspace: str | os.PathLike[str], batch_id: str, *, detach: bool = False,

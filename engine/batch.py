@@ -34,6 +34,16 @@ class BatchLocked(RuntimeError):
     """Another live supervisor owns the batch."""
 
 
+class WorkspaceError(RuntimeError):
+    """The workspace or a batch directory cannot be written (read-only, permissions, not a folder)."""
+
+
+def workspace_error(path: str | os.PathLike[str], exc: OSError) -> WorkspaceError:
+    # An operator error (wrong --workspace, read-only mount), not a bug: say what and where.
+    return WorkspaceError(f"cannot write {exc.filename or path}: {exc.strerror or exc}; "
+                          "a batch needs a writable workspace (--workspace DIR or VIDOPS_WORKSPACE)")
+
+
 def new_batch_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
 
@@ -108,15 +118,23 @@ def create_batch(workspace: str | os.PathLike[str], settings: Settings, rows: li
     if root.exists():
         raise FileExistsError(f"batch {batch_id!r} already exists in {batches_dir(workspace)}; use 'vidops resume {batch_id}'")
     paths = BatchPaths(root)
-    paths.logs.mkdir(parents=True)
+    try:
+        paths.logs.mkdir(parents=True)
+    except FileExistsError:  # another 'vidops run --batch-id' of the same id won the race
+        raise FileExistsError(f"batch {batch_id!r} already exists in {batches_dir(workspace)}") from None
+    except OSError as exc:
+        raise workspace_error(root, exc) from None
     doc = {
         "batch": {"batch_id": batch_id, "list": str(Path(list_path).resolve()), "created_at": time.time(),
                   "vidops_version": __version__, "config_hash": config_hash, "videos": len(rows)},
         "config": to_dict(settings),
     }
-    atomic_write_bytes(paths.config, tomli_w.dumps(doc).encode())
     lines = "".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in rows)
-    atomic_write_text(paths.videos, lines)
+    try:
+        atomic_write_text(paths.videos, lines)
+        atomic_write_bytes(paths.config, tomli_w.dumps(doc).encode())  # last: batch.toml marks a usable batch
+    except OSError as exc:
+        raise workspace_error(root, exc) from None
     return paths
 
 
@@ -141,7 +159,10 @@ class SupervisorLock:
         self._fh: IO[str] | None = None
 
     def acquire(self) -> None:
-        fh = open(self.paths.lock, "a+")  # noqa: SIM115 - held while the supervisor lives
+        try:
+            fh = open(self.paths.lock, "a+")  # noqa: SIM115 - held while the supervisor lives
+        except OSError as exc:
+            raise workspace_error(self.paths.lock, exc) from None
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

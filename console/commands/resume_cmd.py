@@ -42,9 +42,15 @@ def run_resume(args: argparse.Namespace, ctx: CliContext) -> int:
     from engine import api
 
     try:
-        paths = api.batch_paths(ctx.workspace, args.batch)
-    except api.BatchNotFound as exc:
+        return _resume(args, ctx)
+    except (api.BatchNotFound, api.BatchLocked, api.WorkspaceError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
+    from engine import api
+
+    paths = api.batch_paths(ctx.workspace, args.batch)
     if api.supervisor_alive(paths):
         try:
             if api.command(ctx.workspace, args.batch, "status").get("state") != "stopping":
@@ -93,7 +99,7 @@ def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
                                 include_permanent=args.include_permanent)
         reply = api.retry_videos(ctx.workspace, args.batch, args.video, all_failed=args.all_failed,
                                  include_permanent=args.include_permanent)
-    except (api.BatchNotFound, KeyError, api.ControlError) as exc:
+    except (api.BatchNotFound, KeyError, api.ControlError, api.BatchLocked, api.WorkspaceError) as exc:
         raise UsageError(str(exc).strip("'\"")) from None
     print(json.dumps(reply, sort_keys=True))
     return EXIT_OK

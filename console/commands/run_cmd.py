@@ -49,21 +49,24 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         paths = api.prepare_batch(ctx.workspace, ctx.settings, args.list, args.batch_id)
     except api.ListFileError as exc:
         raise UsageError(str(exc)) from None
-    except (FileExistsError, ValueError) as exc:
+    except (FileExistsError, ValueError, api.WorkspaceError) as exc:
         raise UsageError(str(exc)) from None
-    if args.detach:
-        pid = api.start_detached(paths)
-        print(paths.batch_id)
-        print(f"supervisor pid {pid}; follow with: vidops --workspace {ctx.workspace} attach {paths.batch_id}",
-              file=sys.stderr)
-        return EXIT_OK
-    ui = not (args.no_ui or args.json) and sys.stdout.isatty() and sys.stdin.isatty()
-    if ui:
-        from console.commands.console_cmd import open_console
+    try:
+        if args.detach:
+            pid = api.start_detached(paths)
+            print(paths.batch_id)
+            print(f"supervisor pid {pid}; follow with: vidops --workspace {ctx.workspace} attach {paths.batch_id}",
+                  file=sys.stderr)
+            return EXIT_OK
+        ui = not (args.no_ui or args.json) and sys.stdout.isatty() and sys.stdin.isatty()
+        if ui:
+            from console.commands.console_cmd import open_console
 
-        api.start_detached(paths)
-        return open_console(ctx, paths.batch_id)
-    return run_headless(paths, args.json)
+            api.start_detached(paths)
+            return open_console(ctx, paths.batch_id)
+        return run_headless(paths, args.json)
+    except api.WorkspaceError as exc:
+        raise UsageError(str(exc)) from None
 
 
 _ = follow_headless

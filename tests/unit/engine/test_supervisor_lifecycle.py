@@ -30,3 +30,25 @@ def test_retry_of_unknown_key_writes_nothing(finished_batch: BatchPaths) -> None
         Supervisor(finished_batch, retry_keys=["local__nope"], install_signals=False).run()
     assert finished_batch.state.read_bytes() == before  # still "finished", not "interrupted"
     assert api.batch_status(finished_batch.root.parent.parent, "b1")["state"] == "finished"
+
+
+def test_workspace_that_cannot_be_written_is_a_workspace_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    with pytest.raises(api.WorkspaceError, match="afile"):
+        api.prepare_batch(tmp_path / "afile" / "ws", load_settings(None), str(lst))
+
+
+def test_batch_that_cannot_be_locked_is_a_workspace_error(finished_batch: BatchPaths) -> None:
+    finished_batch.lock.unlink()
+    finished_batch.lock.mkdir()  # open() fails as on a read-only mount, without needing one
+    with pytest.raises(api.WorkspaceError, match="supervisor.lock"):
+        Supervisor(finished_batch, install_signals=False).run()
+
+
+def test_detached_start_failure_is_reported_despite_a_stale_control_addr(finished_batch: BatchPaths) -> None:
+    finished_batch.control_addr.write_text("/nonexistent/control.sock\n")  # left by a kill -9'd supervisor
+    finished_batch.config.write_text("not = [valid toml\n")
+    with pytest.raises(RuntimeError, match="exited with code"):
+        api.start_detached(finished_batch, wait_s=30)

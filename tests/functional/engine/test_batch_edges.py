@@ -1,0 +1,18 @@
+"""Operator mistakes through the real CLI: clear one-line errors with the documented exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support.batches import FAST, vidops
+
+
+def test_unwritable_workspace_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    (tmp_path / "afile").write_text("")
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    out = vidops(tmp_path / "afile" / "ws", cfg, "run", str(lst), "--no-ui", check=2)
+    assert "cannot write" in out.stderr and "afile" in out.stderr and "--workspace" in out.stderr
+    assert "Traceback" not in out.stderr
