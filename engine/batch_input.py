@@ -9,9 +9,11 @@ the batch: it becomes a row with ``invalid`` set, recorded as a failed video wit
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any
 MAX_ID_LEN = 128
 _KNOWN = ("video_path", "platform_id", "video_id", "channel_id", "published_at")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_EXTRA = "\x00extra"  # CSV values beyond the header: a sign of an unquoted comma
 
 
 class ListFileError(ValueError):
@@ -38,6 +41,7 @@ class VideoRow:
     published_at: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     invalid: str | None = None  # reason when the row cannot run
+    derived_id: bool = False  # video_id came from the file name, not the list
 
     @property
     def key(self) -> str:
@@ -75,8 +79,14 @@ def check_id(value: str, what: str) -> str | None:
 
 
 def derive_video_id(path: str) -> str:
-    stem = Path(path).stem or Path(path).name
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "video"
+    """A path-safe id from the file name. Letters of any script are kept (ASCII names give the
+    same id as always): dropping them made every all-non-Latin name ``video``, so all but the
+    first such file of a list failed as duplicates."""
+    stem = unicodedata.normalize("NFC", Path(path).stem or Path(path).name)
+    vid = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "video"
+    if len(vid) > MAX_ID_LEN:  # keep long names usable and distinct rather than invalid
+        vid = vid[:MAX_ID_LEN - 9] + "-" + hashlib.sha256(stem.encode()).hexdigest()[:8]
+    return vid
 
 
 def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -91,8 +101,12 @@ def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
             raise ListFileError(f"{path}: no 'video_path' column in the header (found: {', '.join(header) or 'nothing'})")
         rows = []
         for rec in reader:
+            extra = [v for v in rec.pop(None, None) or [] if v and v.strip()]
+            if extra:  # silently dropping them would keep a row whose values have shifted
+                rec[_EXTRA] = (f"{len(header) + len(extra)} values but the header has {len(header)} columns "
+                               f"(a comma inside an unquoted value? quote it)")
             # Line number of the record's last line, 1-based including the header line.
-            rows.append((reader.line_num, {k: v for k, v in rec.items() if k is not None}))
+            rows.append((reader.line_num, rec))
         return rows
 
 
@@ -150,16 +164,18 @@ def read_list(path: str | os.PathLike[str]) -> list[VideoRow]:
 def normalize(row_no: int, rec: Any, base: Path) -> VideoRow:
     if not isinstance(rec, dict):
         return VideoRow(row_no, "", "", "", invalid=f"row {row_no}: expected an object, got {type(rec).__name__}")
+    extra = rec.pop(_EXTRA, None)
     raw_path = str(rec.get("video_path") or "").strip()
     platform_id = str(rec.get("platform_id") or "local").strip()
-    video_id = str(rec.get("video_id") or "").strip() or (derive_video_id(raw_path) if raw_path else "")
+    given_id = str(rec.get("video_id") or "").strip()
+    video_id = given_id or (derive_video_id(raw_path) if raw_path else "")
     metadata = {k: v for k, v in rec.items() if k not in _KNOWN}
     resolved = str((base / raw_path).resolve()) if raw_path and not os.path.isabs(raw_path) else raw_path
     row = VideoRow(row_no, resolved, platform_id, video_id,
                    channel_id=(str(rec["channel_id"]) if rec.get("channel_id") not in (None, "") else None),
                    published_at=(str(rec["published_at"]) if rec.get("published_at") not in (None, "") else None),
-                   metadata=metadata)
-    row.invalid = _row_problem(row_no, raw_path, resolved, platform_id, video_id)
+                   metadata=metadata, derived_id=not given_id)
+    row.invalid = f"row {row_no}: {extra}" if extra else _row_problem(row_no, raw_path, resolved, platform_id, video_id)
     return row
 
 
@@ -181,16 +197,22 @@ def _row_problem(row_no: int, raw_path: str, resolved: str, platform_id: str, vi
 
 def mark_duplicates(rows: list[VideoRow]) -> None:
     """A repeated (platform_id, video_id) is invalid after its first occurrence."""
-    first: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, str], VideoRow] = {}
     for row in rows:
         ident = (row.platform_id, row.video_id)
         if not row.video_id:
             continue
         if ident in first:
+            prev = first[ident]
+            hint = ""
+            if row.derived_id and row.video_path != prev.video_path:
+                # Same file name in two folders (or two extensions): say why and what to do.
+                hint = (f": the video_id comes from the file name, which {prev.video_path} has too; "
+                        "add a video_id column to tell them apart")
             row.invalid = row.invalid or (
-                f"row {row.row}: duplicate (platform_id, video_id) {ident!r}, first seen in row {first[ident]}"
+                f"row {row.row}: duplicate (platform_id, video_id) {ident!r}, first seen in row {prev.row}{hint}"
             )
             # Keep keys unique inside the batch so logs and state do not collide.
             row.video_id = row.video_id if row.invalid is None else f"{row.video_id}~row{row.row}"
         else:
-            first[ident] = row.row
+            first[ident] = row

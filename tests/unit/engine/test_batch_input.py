@@ -100,3 +100,33 @@ def test_unusable_list_files(media: Path, name: str, body: str, fragment: str) -
 def test_missing_list_file(tmp_path: Path) -> None:
     with pytest.raises(ListFileError, match="not found"):
         read_list(tmp_path / "nope.csv")
+
+
+def test_non_latin_file_names_get_distinct_ids(media: Path) -> None:
+    for name in ("日本.mp4", "中国.mp4", "Ελλάδα 1.mp4"):
+        (media / name).write_bytes(b"x")
+    rows = read_list(csv(media, "video_path\n日本.mp4\n中国.mp4\nΕλλάδα 1.mp4\na.mp4\n"))
+    assert [r.invalid for r in rows] == [None] * 4
+    assert [r.video_id for r in rows] == ["日本", "中国", "Ελλάδα_1", "a"]  # ASCII names as before
+
+
+def test_long_file_name_gets_a_short_distinct_id(media: Path) -> None:
+    for c in "xy":
+        (media / (c * 200 + ".mp4")).write_bytes(b"x")
+    rows = read_list(csv(media, f"video_path\n{'x' * 200}.mp4\n{'y' * 200}.mp4\n"))
+    assert [r.invalid for r in rows] == [None, None]
+    assert all(len(r.video_id) <= 128 for r in rows) and rows[0].video_id != rows[1].video_id
+
+
+def test_same_file_name_in_two_folders_says_what_to_do(media: Path) -> None:
+    (media / "day2").mkdir()
+    (media / "day2" / "a.mp4").write_bytes(b"z")
+    rows = read_list(csv(media, "video_path\na.mp4\nday2/a.mp4\n"))
+    assert rows[0].invalid is None
+    assert "duplicate" in (rows[1].invalid or "") and "add a video_id column" in (rows[1].invalid or "")
+
+
+def test_csv_row_with_more_values_than_columns_is_invalid(media: Path) -> None:
+    rows = read_list(csv(media, "video_path,video_id\na.mp4,x,oops\nb.mp4,y,\n"))
+    assert "3 values but the header has 2" in (rows[0].invalid or "") and "row 2" in (rows[0].invalid or "")
+    assert rows[1].invalid is None  # an empty trailing value (spreadsheet export) is fine
