@@ -160,7 +160,13 @@ def batch_status(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, 
     state = replay(paths.state)
     alive = supervisor_alive(paths)
     live = read_progress(workspace, batch_id) if alive else None
+    if not alive:
+        for v in state.videos.values():
+            if v.status == "running":  # in flight when the supervisor died: resume re-queues it
+                v.status = "queued"
     doc = build_progress(state, (live or {}).get("workers", []))
+    if not alive:
+        doc["eta_s"] = None  # nothing is running, so nothing will finish
     if alive:
         doc["state"] = "paused" if (live or {}).get("paused") else ("stopping" if (live or {}).get("stopping") else "running")
     elif state.state in ("running", "paused", "unknown"):

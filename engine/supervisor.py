@@ -319,6 +319,10 @@ class Supervisor:
             return {"ok": True, **handler(self, **args)}
         except (KeyError, TypeError, ValueError) as exc:
             return {"ok": False, "error": str(exc).strip("'\"")}
+        finally:
+            # Before the reply: a 'vidops status' run right after 'vidops pause' must not read a
+            # progress.json that predates the command (it said "running" for up to a second).
+            self.write_progress()
 
     def request_stop(self, mode: str = "graceful") -> None:
         if self.stopping != "now":

@@ -1,7 +1,8 @@
-"""Supervisor lifecycle edges that need no worker process: every row here fails before dispatch."""
+"""Supervisor and batch lifecycle edges, tested without starting a worker process."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from engine import api
 from engine.batch import BatchPaths
 from engine.config import load_settings
+from engine.events import EventWriter
 from engine.state import replay
 from engine.supervisor import Supervisor
 
@@ -52,3 +54,33 @@ def test_detached_start_failure_is_reported_despite_a_stale_control_addr(finishe
     finished_batch.config.write_text("not = [valid toml\n")
     with pytest.raises(RuntimeError, match="exited with code"):
         api.start_detached(finished_batch, wait_s=30)
+
+
+def test_status_of_a_dead_supervisors_batch_shows_nothing_running(finished_batch: BatchPaths) -> None:
+    w = EventWriter(finished_batch.state)  # a resumed run, killed with a video in flight
+    w.emit("batch_started", batch_id="b1", total=1, resumed=True)
+    w.emit("video_queued", key="local__missing")
+    w.emit("video_started", key="local__missing", worker=1, pid=1, attempt=1)
+    w.emit("video_succeeded", key="other", wall_s=1.0)  # a recent finish, so a rate exists
+    w.close()
+    doc = api.batch_status(finished_batch.root.parent.parent, "b1")
+    assert doc["state"] == "interrupted"
+    assert doc["counts"]["running"] == 0 and doc["counts"]["queued"] == 1
+    assert doc["eta_s"] is None
+
+
+def test_progress_is_current_when_a_command_is_answered(tmp_path: Path) -> None:
+    (tmp_path / "a.avi").write_bytes(b"x")  # queued only: the loop (and so a worker) never runs
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\na.avi\n")
+    paths = api.prepare_batch(tmp_path / "ws", load_settings(None), str(lst), "b2")
+    sup = Supervisor(paths, install_signals=False)
+    sup._prepare()
+    try:
+        assert sup.handle_command({"command": "pause"})["ok"]
+        assert json.loads(paths.progress.read_text())["paused"] is True
+        assert sup.handle_command({"command": "resume"})["ok"]
+        assert json.loads(paths.progress.read_text())["paused"] is False
+    finally:
+        assert sup.writer is not None
+        sup.writer.close()
