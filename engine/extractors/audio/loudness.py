@@ -114,6 +114,7 @@ def _gated_mean_lufs(powers: np.ndarray, rel_gate_lu: float) -> tuple[float | No
 
 _TP_TAPS_PER_PHASE = 24  # flat to 0.01 dB up to 20 kHz, images down 50 dB (at 48 kHz)
 _TP_BLOCK = 4096
+_TP_RUN_BLOCKS = 16  # 65536 samples per resample_poly call: ~2 MB of float64 output at 4x
 
 
 def _tp_filter(factor: int) -> np.ndarray:
@@ -144,15 +145,17 @@ def true_peak(samples: np.ndarray, sample_rate: int) -> float:
     best = sample_peak
     for ch in range(x.shape[0]):
         padded = np.zeros(n_blocks * _TP_BLOCK, dtype=np.float32)
-        padded[:n] = np.abs(x[ch])
+        np.abs(x[ch], out=padded[:n])  # no full-length temporary
         block_max = padded.reshape(n_blocks, _TP_BLOCK).max(axis=1)
         # a block's outputs also depend on the neighbouring blocks' edges
         local = np.maximum(block_max, np.maximum(np.r_[0.0, block_max[:-1]], np.r_[block_max[1:], 0.0]))
         todo = np.flatnonzero(local * gain > best)
         if todo.size == 0:
             continue
-        # merge consecutive blocks into runs, oversample each run with a margin
-        breaks = np.flatnonzero(np.diff(todo) > 1)
+        # merge consecutive blocks into runs of at most _TP_RUN_BLOCKS (a loud track is one run:
+        # oversampled whole, its float64 output took ~9x the signal's memory, GBs for an hour),
+        # oversample each run with a margin
+        breaks = np.flatnonzero((np.diff(todo) > 1) | (np.diff(todo // _TP_RUN_BLOCKS) > 0))
         for first, last in zip(np.r_[todo[0], todo[breaks + 1]], np.r_[todo[breaks], todo[-1]], strict=True):
             a, b = int(first) * _TP_BLOCK, min(n, (int(last) + 1) * _TP_BLOCK)
             lo, hi = max(0, a - margin), min(n, b + margin)

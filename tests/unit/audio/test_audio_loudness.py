@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
+from scipy import signal
 
-from engine.extractors.audio.loudness import k_weighting_sos, measure, true_peak
+from engine.extractors.audio.loudness import _tp_filter, k_weighting_sos, measure, true_peak
 from tests.unit.audio.audio_synth import run_module, sine, write_audio, write_silent_video
 
 SR = 48000
@@ -95,6 +97,22 @@ def test_true_peak_finds_intersample_peak() -> None:
     x = (0.5 * env * np.sin(2 * np.pi * 12000 * n / SR + np.pi / 4)).astype(np.float32)
     assert 20 * np.log10(np.abs(x).max()) < -8.9
     assert 20 * np.log10(true_peak(x[None, :], SR)) == pytest.approx(-6.02, abs=0.1)
+
+
+def test_true_peak_memory_is_bounded_on_a_long_loud_track() -> None:
+    # every block of a loud track may beat the sample peak: oversampling that one run whole
+    # held ~9x the signal in float64 (GBs for an hour); runs are now capped, same value
+    rng = np.random.default_rng(3)
+    x = (0.3 * rng.standard_normal(SR * 40)).astype(np.float32)[None, :]
+    tracemalloc.start()
+    try:
+        tp = true_peak(x, SR)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * x.nbytes  # the block maxima scan (1x) + one capped run (~5 MB); was 17x
+    whole = signal.resample_poly(x[0], 4, 1, window=_tp_filter(4), padtype="constant")
+    assert tp == pytest.approx(max(float(np.abs(x).max()), float(np.abs(whole).max())), rel=1e-12)
 
 
 def test_module_on_flac_aac_and_no_audio(tmp_path) -> None:
