@@ -33,7 +33,7 @@ from engine.config import Settings
 from engine.control import ControlError, send_command
 from engine.events import follow, read_events
 from engine.pipeline import settings_hash
-from engine.state import BatchState, replay
+from engine.state import BatchState, replay, retry_candidates
 from engine.supervisor import Supervisor
 
 Listener = Callable[[dict[str, Any]], None]
@@ -41,7 +41,7 @@ Listener = Callable[[dict[str, Any]], None]
 __all__ = [
     "BatchLocked", "BatchNotFound", "BatchPaths", "ControlError", "ListFileError", "batch_status",
     "command", "follow_events", "latest_batch", "list_batch_summaries", "prepare_batch", "read_events_from",
-    "read_progress", "resume_batch", "retry_videos", "run_foreground", "start_detached", "stop_batch",
+    "read_progress", "resume_batch", "retry_plan", "retry_videos", "run_foreground", "start_detached", "stop_batch",
     "supervisor_running", "video_detail", "WorkspaceError",
 ]
 
@@ -132,11 +132,32 @@ def retry_videos(workspace: str | os.PathLike[str], batch_id: str, keys: list[st
     unknown = [k for k in keys if k not in state.videos]
     if unknown:
         raise KeyError(f"no video {unknown[0]!r} in batch {batch_id}")
+    chosen = retry_candidates(state, keys, all_failed, include_permanent)
+    if not chosen and not state.unfinished():
+        # Nothing would run: say why instead of starting a supervisor that finishes at once.
+        return {"ok": True, "requeued": [], "resumed": False, "message": nothing_to_retry(state)}
     if detach:
         pid = start_detached(paths, retry_keys=keys, retry_all_failed=all_failed, include_permanent=include_permanent)
-        return {"ok": True, "resumed": True, "pid": pid}
+        return {"ok": True, "requeued": chosen, "resumed": True, "pid": pid}
     code = run_foreground(paths, retry_keys=keys, retry_all_failed=all_failed, include_permanent=include_permanent)
-    return {"ok": True, "resumed": True, "exit_code": code}
+    return {"ok": True, "requeued": chosen, "resumed": True, "exit_code": code}
+
+
+def nothing_to_retry(state: BatchState) -> str:
+    failed = state.failed()
+    permanent = [v for v in failed if not v.transient and v.error_class != "unknown"]
+    if not failed:
+        return "nothing to retry: no video of this batch failed"
+    return (f"nothing to retry: {len(permanent)} of {len(failed)} failures are permanent (bad input); fix the input, "
+            "then name it with --video KEY, or add --include-permanent to --all-failed")
+
+
+def retry_plan(workspace: str | os.PathLike[str], batch_id: str, keys: list[str], all_failed: bool,
+               include_permanent: bool) -> tuple[list[str], str | None]:
+    """What a retry of a batch without a live supervisor would re-queue, and why nothing would run."""
+    state = replay(batch_paths(workspace, batch_id).state)
+    chosen = retry_candidates(state, keys, all_failed, include_permanent)
+    return chosen, (nothing_to_retry(state) if not chosen and not state.unfinished() else None)
 
 
 def command(workspace: str | os.PathLike[str], batch_id: str, name: str, **args: Any) -> dict[str, Any]:

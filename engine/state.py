@@ -90,6 +90,16 @@ class BatchState:
         return [v for v in self.videos.values() if v.status == "failed"]
 
 
+def retry_candidates(state: BatchState, keys: list[str], all_failed: bool, include_permanent: bool) -> list[str]:
+    """Failed videos a retry re-queues: the named ones whatever their class; with ``all_failed``
+    every transient (or unknown) failure, and permanent ones too with ``include_permanent``."""
+    chosen = [k for k in keys if k in state.videos and state.videos[k].status == "failed"]
+    if all_failed:
+        chosen += [v.key for v in state.failed()
+                   if v.key not in chosen and (include_permanent or v.transient or v.error_class == "unknown")]
+    return chosen
+
+
 def _batch_started(s: BatchState, ev: dict[str, Any]) -> None:
     s.batch_id = ev.get("batch_id", s.batch_id)
     s.total = int(ev.get("total", s.total))

@@ -27,7 +27,7 @@ from engine.control import ControlServer, reply
 from engine.events import EventWriter
 from engine.monitor import Monitor
 from engine.progress import build_progress
-from engine.state import FINAL_STATUSES, BatchState, replay
+from engine.state import FINAL_STATUSES, BatchState, replay, retry_candidates
 from engine.store import ResultStore, fingerprint, make_run_id
 
 log = logging.getLogger(__name__)
@@ -298,10 +298,7 @@ class Supervisor:
 
     def retry_videos(self, keys: list[str], all_failed: bool, include_permanent: bool) -> list[str]:
         self._check_keys(keys)
-        chosen = [k for k in keys if self.state.video(k).status == "failed"]
-        if all_failed:
-            chosen += [v.key for v in self.state.failed()
-                       if v.key not in chosen and (include_permanent or v.transient or v.error_class == "unknown")]
+        chosen = retry_candidates(self.state, keys, all_failed, include_permanent)
         for key in chosen:
             self._queue(key, reset_budget=True)
         return chosen

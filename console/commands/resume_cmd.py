@@ -95,11 +95,21 @@ def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
         paths = api.batch_paths(ctx.workspace, args.batch)
         if not api.supervisor_alive(paths) and (args.no_ui or args.json):
-            return run_headless(paths, args.json, retry_keys=args.video, retry_all_failed=args.all_failed,
-                                include_permanent=args.include_permanent)
+            _, nothing = api.retry_plan(ctx.workspace, args.batch, args.video, args.all_failed, args.include_permanent)
+            if nothing is None:
+                return run_headless(paths, args.json, retry_keys=args.video, retry_all_failed=args.all_failed,
+                                    include_permanent=args.include_permanent)
+            print(json.dumps({"ok": True, "requeued": [], "resumed": False, "message": nothing}, sort_keys=True))
+            print(f"vidops: {nothing}", file=sys.stderr)
+            return EXIT_OK
         reply = api.retry_videos(ctx.workspace, args.batch, args.video, all_failed=args.all_failed,
                                  include_permanent=args.include_permanent)
     except (api.BatchNotFound, KeyError, api.ControlError, api.BatchLocked, api.WorkspaceError) as exc:
         raise UsageError(str(exc).strip("'\"")) from None
     print(json.dumps(reply, sort_keys=True))
+    if reply.get("message"):
+        print(f"vidops: {reply['message']}", file=sys.stderr)
+    elif reply.get("requeued") == []:
+        print("vidops: nothing re-queued: no failed video matched (--all-failed leaves permanent failures; "
+              "name them with --video KEY or add --include-permanent)", file=sys.stderr)
     return EXIT_OK
