@@ -128,14 +128,10 @@ def retry_videos(workspace: str | os.PathLike[str], batch_id: str, keys: list[st
     paths = batch_paths(workspace, batch_id)
     if supervisor_alive(paths):
         return send_command(paths, "retry", keys=keys, all_failed=all_failed, include_permanent=include_permanent)
-    state = replay(paths.state)
-    unknown = [k for k in keys if k not in state.videos]
-    if unknown:
-        raise KeyError(f"no video {unknown[0]!r} in batch {batch_id}")
-    chosen = retry_candidates(state, keys, all_failed, include_permanent)
-    if not chosen and not state.unfinished():
+    chosen, nothing = retry_plan(workspace, batch_id, keys, all_failed, include_permanent)
+    if nothing is not None:
         # Nothing would run: say why instead of starting a supervisor that finishes at once.
-        return {"ok": True, "requeued": [], "resumed": False, "message": nothing_to_retry(state)}
+        return {"ok": True, "requeued": [], "resumed": False, "message": nothing}
     if detach:
         pid = start_detached(paths, retry_keys=keys, retry_all_failed=all_failed, include_permanent=include_permanent)
         return {"ok": True, "requeued": chosen, "resumed": True, "pid": pid}
@@ -143,7 +139,9 @@ def retry_videos(workspace: str | os.PathLike[str], batch_id: str, keys: list[st
     return {"ok": True, "requeued": chosen, "resumed": True, "exit_code": code}
 
 
-def nothing_to_retry(state: BatchState) -> str:
+def nothing_to_retry(state: BatchState, keys: list[str]) -> str:
+    if keys:  # named but not failed (retry_candidates takes every named failure)
+        return f"nothing to retry: {keys[0]} has not failed (it is {state.videos[keys[0]].status})"
     failed = state.failed()
     permanent = [v for v in failed if not v.transient and v.error_class != "unknown"]
     if not failed:
@@ -156,8 +154,11 @@ def retry_plan(workspace: str | os.PathLike[str], batch_id: str, keys: list[str]
                include_permanent: bool) -> tuple[list[str], str | None]:
     """What a retry of a batch without a live supervisor would re-queue, and why nothing would run."""
     state = replay(batch_paths(workspace, batch_id).state)
+    unknown = [k for k in keys if k not in state.videos]
+    if unknown:
+        raise KeyError(f"no video {unknown[0]!r} in batch {batch_id} (keys: 'vidops status --json')")
     chosen = retry_candidates(state, keys, all_failed, include_permanent)
-    return chosen, (nothing_to_retry(state) if not chosen and not state.unfinished() else None)
+    return chosen, (nothing_to_retry(state, keys) if not chosen and not state.unfinished() else None)
 
 
 def command(workspace: str | os.PathLike[str], batch_id: str, name: str, **args: Any) -> dict[str, Any]:
