@@ -13,7 +13,7 @@ from console.commands.common import batch_or_latest, follow_headless
 def register(sub: Any) -> None:
     p = sub.add_parser("attach", help="watch a batch (console on a terminal; headless with --no-ui/--json)",
                        description="Attach to BATCH (default: the newest). Leaving (q or Ctrl-C) never stops it.")
-    p.add_argument("batch", nargs="?", metavar="BATCH")
+    p.add_argument("batch", nargs="?", metavar="BATCH", help="batch id (default: the newest; see vidops list)")
     p.add_argument("--no-ui", action="store_true", help="follow progress headless")
     p.add_argument("--json", action="store_true", help="follow events as JSON lines")
     p.set_defaults(handler=run)

@@ -13,15 +13,20 @@ def register(sub: Any) -> None:
     s = sub.add_parser("stop", help="stop a running batch gracefully (resume later with 'vidops resume')",
                        description="No new videos start; videos in flight get pool.grace_s to finish, then are "
                                    "killed and recorded as interrupted.")
-    s.add_argument("batch", metavar="BATCH")
-    s.add_argument("--now", action="store_true", help="kill videos in flight at once")
+    s.add_argument("batch", metavar="BATCH", help="batch id (vidops list)")
+    s.add_argument("--now", action="store_true", help="kill videos in flight at once (they are re-queued by resume)")
     s.set_defaults(handler=run_stop)
-    p = sub.add_parser("pause", help="stop scheduling new videos (in-flight ones finish); 'vidops resume' un-pauses")
-    p.add_argument("batch", metavar="BATCH")
+    p = sub.add_parser("pause", help="stop scheduling new videos (in-flight ones finish); 'vidops resume' un-pauses",
+                       description="Videos in flight finish; no new video starts until 'vidops resume BATCH'. "
+                                   "The batch needs a live supervisor.")
+    p.add_argument("batch", metavar="BATCH", help="batch id (vidops list)")
     p.set_defaults(handler=run_pause)
-    w = sub.add_parser("workers", help="change the number of workers of a running batch")
-    w.add_argument("batch", metavar="BATCH")
-    w.add_argument("n", type=int, metavar="N")
+    w = sub.add_parser("workers", help="change the number of workers of a running batch",
+                       description="Grow the pool at once; shrinking retires idle workers first and busy ones "
+                                   "when their video ends. Lasts while the supervisor runs ('resume --workers N' "
+                                   "sets it for a restart).")
+    w.add_argument("batch", metavar="BATCH", help="batch id (vidops list)")
+    w.add_argument("n", type=int, metavar="N", help="worker processes, 1 to 512")
     w.set_defaults(handler=run_workers)
 
 

@@ -16,9 +16,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("resume", help="continue a stopped or crashed batch (or un-pause a live one)",
                        description="Replay the batch's event log and re-queue every video not finished, including "
                                    "those in flight at a crash; attempt counts are kept. On a live, paused batch it "
-                                   "resumes scheduling.")
-    p.add_argument("batch", metavar="BATCH")
-    p.add_argument("--workers", type=int, metavar="N")
+                                   "resumes scheduling.",
+                       epilog="Exit codes as for 'vidops run': 0 all done or skipped, 1 permanent failures, "
+                              "2 usage error, 3 internal error, 130 interrupted.")
+    p.add_argument("batch", metavar="BATCH", help="batch id (vidops list)")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: the batch's pool.workers)")
     p.add_argument("--no-ui", action="store_true", help="headless in this terminal (default when not a TTY)")
     p.add_argument("--json", action="store_true", help="one JSON event per line")
     p.add_argument("--detach", action="store_true", help="continue as a daemon")
@@ -28,9 +30,10 @@ def register(sub: Any) -> None:
                        description="Re-queue failed videos of a batch: into its live supervisor if there is one, "
                                    "otherwise by resuming it (detached unless --no-ui/--json). --all-failed takes "
                                    "every failure that was not permanent; videos named with --video are retried "
-                                   "whatever their class.")
-    r.add_argument("batch", metavar="BATCH")
-    r.add_argument("--video", action="append", default=[], metavar="KEY", help="video key (repeatable)")
+                                   "whatever their class (fix the input first).")
+    r.add_argument("batch", metavar="BATCH", help="batch id (vidops list)")
+    r.add_argument("--video", action="append", default=[], metavar="KEY",
+                   help="video key, as in 'vidops status' FAILED lines (repeatable)")
     r.add_argument("--all-failed", action="store_true", help="every failed video with a non-permanent error")
     r.add_argument("--include-permanent", action="store_true", help="with --all-failed: permanent failures too")
     r.add_argument("--no-ui", action="store_true", help="when resuming, run headless in this terminal")

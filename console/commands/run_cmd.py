@@ -14,10 +14,15 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "run", help="run a batch of videos through extraction",
         description="Validate LIST (CSV, JSON array or JSONL with a video_path column; optional platform_id, "
-                    "video_id, channel_id, published_at) and process every video in a supervised worker pool.",
+                    "video_id, channel_id, published_at) and process every video in a supervised worker pool. "
+                    "On a terminal the batch runs as a daemon and the console opens; --no-ui/--json run it in "
+                    "this terminal (Ctrl-C stops gracefully), --detach prints the batch id and returns. Videos "
+                    "already done under the same config are skipped, so re-running a list is cheap.",
+        epilog="Exit codes: 0 every video done or skipped, 1 finished with permanent failures, 2 usage/config/list "
+               "error (nothing started), 3 internal error, 130 interrupted (continue with 'vidops resume BATCH').",
     )
     p.add_argument("list", metavar="LIST", help="list file: .csv, .json or .jsonl")
-    p.add_argument("--batch-id", metavar="ID", help="batch id (default: time-stamped)")
+    p.add_argument("--batch-id", metavar="ID", help="batch id (default: time-stamped); must be new")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: pool.workers, auto)")
     p.add_argument("--backend", choices=["local", "ray"], help="execution backend (default: pool.backend)")
     p.add_argument("--no-ui", action="store_true", help="run headless in this terminal (progress bar, or plain lines when not a TTY)")

@@ -13,12 +13,15 @@ from console.commands.common import batch_or_latest
 
 def register(sub: Any) -> None:
     p = sub.add_parser("status", help="show a batch's state, counts, alerts and statistics",
-                       description="Status of BATCH (default: the newest batch) from its event log.")
-    p.add_argument("batch", nargs="?", metavar="BATCH")
+                       description="Status of BATCH (default: the newest batch) from its event log. State "
+                                   "'interrupted' means its supervisor died (crash, kill, reboot): 'vidops resume "
+                                   "BATCH' continues it.")
+    p.add_argument("batch", nargs="?", metavar="BATCH", help="batch id (default: the newest; see vidops list)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON")
     p.set_defaults(handler=run_status)
-    ls = sub.add_parser("list", help="list the batches in the workspace")
-    ls.add_argument("--json", action="store_true")
+    ls = sub.add_parser("list", help="list the batches in the workspace",
+                        description="One line per batch of the workspace: id, state, counts, last update.")
+    ls.add_argument("--json", action="store_true", help="machine-readable JSON")
     ls.set_defaults(handler=run_list)
 
 

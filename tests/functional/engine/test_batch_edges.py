@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
+import pytest
 from support.batches import FAST, vidops
 
 
@@ -16,3 +18,14 @@ def test_unwritable_workspace_exits_2_with_a_clear_message(tmp_path: Path) -> No
     out = vidops(tmp_path / "afile" / "ws", cfg, "run", str(lst), "--no-ui", check=2)
     assert "cannot write" in out.stderr and "afile" in out.stderr and "--workspace" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "resume", "retry", "stop", "pause", "workers", "status", "list", "attach"])
+def test_batch_commands_document_every_argument(command: str) -> None:
+    from console.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    parser = sub.choices[command]
+    assert parser.description, f"vidops {command} --help has no description"
+    undocumented = [a.dest for a in parser._actions if not a.help]
+    assert not undocumented, f"vidops {command}: arguments without help: {undocumented}"
