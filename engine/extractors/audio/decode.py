@@ -93,8 +93,8 @@ def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | No
         codec = str(ctx.name)
         # fltp gives planar float in [-1, 1] for every input format (s16, s32/24-bit, flt...)
         resampler = av.AudioResampler(format="fltp", layout=None, rate=sample_rate)
-        # per block, one 1-D array per channel: a (channels, n) array, or a list of plane views
-        # (native fltp frames; copied once by the final concatenation, no per-frame stack)
+        # per block, one 1-D array per channel: a (channels, n) array, or a list of plane copies
+        # (native fltp frames; no per-frame stack)
         blocks: list[Any] = []
         layout: Any = None
         rate = 0
@@ -109,7 +109,9 @@ def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | No
                     rate = int(frame.sample_rate)
                     n = frame.samples
                     planes: Any = frame.planes
-                    blocks.append([np.frombuffer(pl, np.float32, n) for pl in planes])
+                    # copied: a view would keep the whole frame alive (its buffer pool slot is
+                    # larger than the samples: 2.25x the signal for AAC, measured)
+                    blocks.append([np.frombuffer(pl, np.float32, n).copy() for pl in planes])
                     continue
                 for out in resampler.resample(frame):
                     rate = int(out.sample_rate)
