@@ -24,7 +24,7 @@ import pandas as pd
 from engine.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from engine.config import Settings
 from engine.dataset import channels as ch
-from engine.dataset.adapters import SkipLog, load_snapshots
+from engine.dataset.adapters import DatasetInputError, SkipLog, load_snapshots
 from engine.dataset.features import (
     BASE_FEATURE_COLUMNS,
     CATEGORICAL_COLUMNS,
@@ -105,15 +105,19 @@ def _build(settings: Settings, inputs: BuildInputs, emit: EventFn) -> BuildResul
     required = list(ds.required_horizons_days if inputs.required_horizons is None else inputs.required_horizons)
     bad = sorted(set(required) - set(horizons))
     if bad:
-        from engine.dataset.adapters import DatasetInputError
-
         raise DatasetInputError(f"required horizons {bad} are not among horizons_days {horizons}")
+    if Path(inputs.out).exists() and not Path(inputs.out).is_dir():
+        raise DatasetInputError(f"--out {inputs.out} exists and is not a directory")
     skips = SkipLog(max_examples=ds.max_examples)
 
     _progress(emit, "read", 0, 0)
     raw = load_snapshots(inputs.snapshots, inputs.fmt, settings.dataset, skips)
     rows_read = len(raw) + sum(v for k, v in skips.counts.items() if not k.endswith("_set_missing"))
     snaps = deduplicate(raw, inputs.snapshots, skips)
+    if snaps.empty:  # an empty table would only fail later, in training, further from the cause
+        why = "".join(f"; {k} {v}, e.g. {skips.examples[k][0]}" for k, v in sorted(skips.counts.items())
+                      if skips.examples.get(k))
+        raise DatasetInputError(f"{inputs.snapshots}: no usable snapshot row ({rows_read} read{why})")
     s1 = first_snapshots(snaps)
     n = len(s1)
     _progress(emit, "read", len(snaps), len(snaps))
@@ -170,11 +174,21 @@ def _build(settings: Settings, inputs: BuildInputs, emit: EventFn) -> BuildResul
         if miss.any():
             dropped[f"no_snapshot_within_tolerance_of_{h}d"] = int(miss.sum())
         keep &= ~miss
+    if not keep.any():
+        raise DatasetInputError(
+            f"{inputs.snapshots}: none of the {n} videos has a snapshot within ±{ds.tolerance_hours:g} h of every "
+            f"required horizon {required} ({', '.join(f'{k} {v}' for k, v in dropped.items())}); rebuild with "
+            "--required-horizons none (keep every video, train on the masks) or fewer horizons")
     final = full.loc[keep].sort_values(["platform_id", "video_id"], kind="stable").reset_index(drop=True)
     chash = content_hash(final)
 
     out = Path(inputs.out)
     out.mkdir(parents=True, exist_ok=True)
+    rebuild = (out / "dataset_meta.json").is_file()
+    # dataset_meta.json marks a complete build (train and the pipeline look for it): remove a previous
+    # build's first and write it last, so an interrupted rebuild never pairs a new table with an old meta.
+    if rebuild:
+        (out / "dataset_meta.json").unlink()
     _progress(emit, "write", 0, len(final))
     input_files = {"snapshots": inputs.snapshots, **({"channels": inputs.channels} if inputs.channels else {})}
     meta: dict[str, Any] = {
@@ -204,7 +218,9 @@ def _build(settings: Settings, inputs: BuildInputs, emit: EventFn) -> BuildResul
     atomic_write_bytes(out / "dataset.parquet", buf.getvalue())
     if inputs.csv:
         atomic_write_text(out / "dataset.csv", final.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ"))
-    atomic_write_json(out / "dataset_meta.json", meta)
+    elif rebuild:
+        (out / "dataset.csv").unlink(missing_ok=True)  # the previous build's table, no longer this one
     atomic_write_text(out / "report.md", render_report(meta, skips.examples))
+    atomic_write_json(out / "dataset_meta.json", meta)
     _progress(emit, "write", len(final), len(final))
     return BuildResult(final, meta, out)

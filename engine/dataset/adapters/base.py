@@ -9,6 +9,7 @@ row index + 1.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,8 +121,27 @@ def read_table(path: str | Path) -> pd.DataFrame:
         return READERS[suffix](p)
     except DatasetInputError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise DatasetInputError(f"{p}: {_first_non_utf8_line(p)}") from None
+    except (EOFError, zlib.error) as exc:  # gzip's errors for a truncated or damaged stream
+        raise DatasetInputError(f"{p}: truncated or damaged compressed file ({exc}); copy it again") from None
+    except (OSError, ValueError) as exc:
         raise DatasetInputError(f"{p}: cannot read as {suffix}: {exc}") from None
+
+
+def _first_non_utf8_line(path: Path) -> str:
+    """Where the text stops being UTF-8 (the CSV parser's own position is within a buffer)."""
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return (f"line {lineno}: not UTF-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1}); "
+                        "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+    return "not UTF-8; save the file as UTF-8"
 
 
 def require_columns(df: pd.DataFrame, path: str, required: list[str], fmt: str) -> None:

@@ -85,3 +85,54 @@ def test_trending_adapter(tmp_path: Path, settings) -> None:
     assert row["video_age_hours_at_snapshot1"] == pytest.approx(20 + 46 / 60 + 59 / 3600)
     assert row["channel_key"].startswith("title:")
     assert res.meta["negative_deltas"]["comments_7d"] == 1
+
+
+def test_truncated_gzip_and_non_utf8_name_the_problem(tmp_path: Path, snap) -> None:
+    rows = [snap(f"v{i}", 0, 100 + i, title="t" * 200) for i in range(400)]
+    df = pd.DataFrame(rows).astype(str)
+    with gzip.open(tmp_path / "s.csv.gz", "wt") as fh:
+        df.to_csv(fh, index=False)
+    data = (tmp_path / "s.csv.gz").read_bytes()
+    (tmp_path / "cut.csv.gz").write_bytes(data[: len(data) // 2])  # an interrupted copy
+    with pytest.raises(DatasetInputError, match=r"cut\.csv\.gz: truncated or damaged compressed file"):
+        read_table(tmp_path / "cut.csv.gz")
+    text = df.to_csv(index=False).encode()
+    at = text.index(b"v300")  # data row 301 = line 302 of the file
+    (tmp_path / "latin.csv").write_bytes(text[:at] + b"\xe9" + text[at:])
+    with pytest.raises(DatasetInputError, match=r"latin\.csv: line 302: not UTF-8 \(byte 0xe9 at column 1\)"):
+        read_table(tmp_path / "latin.csv")
+
+
+def test_no_usable_row_is_an_input_error_naming_the_reasons(build, snap) -> None:
+    with pytest.raises(DatasetInputError, match=r"no usable snapshot row \(2 read; non_numeric_views 2, e\.g\. .*:2: "
+                                                r"views 'lots'\)"):
+        build([snap("a", 0, "lots"), snap("b", 0, "lots")])
+
+
+def test_every_video_dropped_by_required_horizons_is_an_input_error(build, snap) -> None:
+    with pytest.raises(DatasetInputError, match=r"none of the 2 videos .* required horizon \[14\].*"
+                                                r"--required-horizons none"):
+        build([snap("a", 0, 1), snap("b", 0, 1)], required=[14])
+
+
+def test_rebuild_replaces_meta_last_and_drops_a_stale_csv(tmp_path: Path, settings, snap) -> None:
+    p = tmp_path / "s.csv"
+    pd.DataFrame([snap("a", 0, 100), snap("a", 168, 150)]).to_csv(p, index=False)
+    out = tmp_path / "ds"
+    build_dataset(settings, BuildInputs(str(p), str(out), "generic", csv=True, required_horizons=[]))
+    assert (out / "dataset.csv").is_file()
+    pd.DataFrame([snap("b", 0, 1)]).to_csv(p, index=False)
+    written: list[str] = []
+
+    def spy(event: dict) -> None:  # what is on disk when the write stage starts
+        if event["type"] == "dataset_progress" and event["stage"] == "write" and event["rows_done"] == 0:
+            written.extend(sorted(f.name for f in out.iterdir()))
+
+    res = build_dataset(settings, BuildInputs(str(p), str(out), "generic", required_horizons=[]), spy)
+    # the previous build's meta is gone before the new table is written (it marks a complete build)
+    assert "dataset_meta.json" not in written
+    assert not (out / "dataset.csv").exists()  # the old table would contradict the new meta
+    assert list(res.table["video_id"]) == ["b"] and (out / "dataset_meta.json").is_file()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DatasetInputError, match="exists and is not a directory"):
+        build_dataset(settings, BuildInputs(str(p), str(tmp_path / "file"), "generic", required_horizons=[]))
