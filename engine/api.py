@@ -140,6 +140,8 @@ def retry_videos(workspace: str | os.PathLike[str], batch_id: str, keys: list[st
 
 
 def nothing_to_retry(state: BatchState, keys: list[str]) -> str:
+    if not state.events_seen:
+        return f"nothing to retry: batch {state.batch_id or 'this batch'} has never started; 'vidops resume' starts it"
     if keys:  # named but not failed (retry_candidates takes every named failure)
         return f"nothing to retry: {keys[0]} has not failed (it is {state.videos[keys[0]].status})"
     failed = state.failed()
@@ -186,7 +188,13 @@ def batch_status(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, 
         for v in state.videos.values():
             if v.status == "running":  # in flight when the supervisor died: resume re-queues it
                 v.status = "queued"
+    if not state.events_seen:  # created, never started (its daemon failed, or Ctrl-C before it began)
+        from engine.batch import load_batch_config
+
+        state.batch_id, state.total = paths.batch_id, int(load_batch_config(paths)[0].get("videos", 0))
     doc = build_progress(state, (live or {}).get("workers", []))
+    if not state.events_seen:
+        doc["counts"]["queued"] = state.total
     if not alive:
         doc["eta_s"] = None  # nothing is running, so nothing will finish
     if alive:

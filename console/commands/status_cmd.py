@@ -62,7 +62,27 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
         print(f"... and {len(doc['failed']) - 20} more failures (vidops status --json)")
     for a in doc["alerts"][-10:]:
         print(f"ALERT {_ago(a.get('ts'))} [{a.get('severity')}] {a.get('kind')}: {a.get('message')}")
+    hint = _next_step(doc)
+    if hint:
+        print(f"next      {hint}")
     return EXIT_OK
+
+
+def _next_step(doc: dict[str, Any]) -> str | None:
+    """What an operator can do about the state shown (the commands, not just the facts)."""
+    b, state, c = doc["batch_id"], doc["state"], doc["counts"]
+    if state in ("interrupted", "created", "stopped") and c["queued"]:
+        why = {"interrupted": "its supervisor is gone", "created": "it never started", "stopped": "it was stopped"}
+        return f"{why[state]}; 'vidops resume {b}' continues the {c['queued']} unfinished videos"
+    if state == "paused":
+        return f"'vidops resume {b}' starts new videos again"
+    transient = sum(1 for f in doc["failed"] if f.get("transient") or f.get("error_class") == "unknown")
+    if state in ("finished", "interrupted", "stopped") and transient:
+        return f"'vidops retry {b} --all-failed' re-queues the {transient} retryable failures"
+    if state in ("finished", "interrupted", "stopped") and c["failed"]:
+        return (f"fix the inputs above, then 'vidops retry {b} --video KEY' "
+                "(or --all-failed --include-permanent)")
+    return None
 
 
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:

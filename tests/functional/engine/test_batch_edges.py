@@ -29,3 +29,16 @@ def test_batch_commands_document_every_argument(command: str) -> None:
     assert parser.description, f"vidops {command} --help has no description"
     undocumented = [a.dest for a in parser._actions if not a.help]
     assert not undocumented, f"vidops {command}: arguments without help: {undocumented}"
+
+
+def test_status_says_what_to_do_next(tmp_path: Path) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
+    out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
+    assert "FAILED local__missing" in out and "vidops retry b --video KEY" in out
+    (tmp_path / "ws" / "batches" / "b" / "state.jsonl").unlink()  # as if its supervisor never started
+    out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
+    assert "batch     b  (created)" in out and "1 total" in out and "vidops resume b" in out

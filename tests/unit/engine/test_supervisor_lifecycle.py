@@ -94,3 +94,13 @@ def test_retry_with_nothing_to_retry_starts_nothing_and_says_why(finished_batch:
     assert finished_batch.state.read_bytes() == before  # no supervisor was started
     reply = api.retry_videos(ws, "b1", [], all_failed=True, include_permanent=True, detach=False)
     assert reply["requeued"] == ["local__missing"] and reply["exit_code"] == 1  # the file is still missing
+
+
+def test_status_of_a_batch_that_never_started(tmp_path: Path) -> None:
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\na.avi\nb.avi\n")
+    api.prepare_batch(tmp_path / "ws", load_settings(None), str(lst), "never")  # no supervisor ever ran
+    doc = api.batch_status(tmp_path / "ws", "never")
+    assert doc["batch_id"] == "never" and doc["state"] == "created"
+    assert doc["counts"]["total"] == 2 and doc["counts"]["queued"] == 2
+    assert "never started" in api.retry_videos(tmp_path / "ws", "never", [], all_failed=True)["message"]
