@@ -48,6 +48,8 @@ SHORT_TERM_S = 3.0
 SERIES_HOP_S = 0.1  # 10 Hz, the rate BS.1770 uses for gating blocks (75 % overlap)
 MAX_HOP_S = 0.001  # grid on which max momentary / short-term are searched
 
+_FILTER_CHUNK = 1 << 18  # samples per K-weighting call (2 MB of float64)
+
 _SURROUND = {"BL", "BR", "SL", "SR"}
 
 
@@ -133,7 +135,7 @@ def true_peak(samples: np.ndarray, sample_rate: int) -> float:
     x = np.atleast_2d(samples)
     if x.size == 0:
         return 0.0
-    sample_peak = float(np.max(np.abs(x)))
+    sample_peak = float(max(x.max(), -x.min()))  # = max |x|, without a full-size temporary
     factor = 4 if sample_rate < 96000 else 2 if sample_rate < 192000 else 1
     if factor == 1 or sample_peak == 0.0:
         return sample_peak
@@ -203,14 +205,18 @@ def measure(samples: np.ndarray, sample_rate: int, channel_names: Sequence[str],
     # (in place, no temporaries: the same products and sums as power += G_i * (y_i * y_i))
     cum = np.zeros(x.shape[1] + 1, dtype=np.float64)
     power = cum[1:]
+    # filtered in chunks (the filter state carries over: the same samples as one call) so the
+    # float64 copies are per chunk, not per channel: 3.5x -> ~1x the signal on top of it
     for ch in range(x.shape[0]):
         if weights[ch] == 0.0:
             continue
-        y = signal.sosfilt(sos, x[ch].astype(np.float64))
-        np.multiply(y, y, out=y)
-        if weights[ch] != 1.0:
-            y *= weights[ch]
-        power += y
+        zi = np.zeros((sos.shape[0], 2))
+        for s0 in range(0, x.shape[1], _FILTER_CHUNK):
+            y, zi = signal.sosfilt(sos, x[ch, s0:s0 + _FILTER_CHUNK].astype(np.float64), zi=zi)
+            np.multiply(y, y, out=y)
+            if weights[ch] != 1.0:
+                y *= weights[ch]
+            power[s0:s0 + y.size] += y
     np.cumsum(power, out=power)
 
     m_win = int(round(MOMENTARY_S * sample_rate))
@@ -228,7 +234,7 @@ def measure(samples: np.ndarray, sample_rate: int, channel_names: Sequence[str],
             lo, hi = np.percentile(_lufs(kept), [10.0, 95.0])
             lra = float(hi - lo)
 
-    peak_lin = float(np.max(np.abs(x))) if x.size else 0.0
+    peak_lin = float(max(x.max(), -x.min())) if x.size else 0.0  # max |x|, no temporary
     tp_lin = true_peak(x, sample_rate) if with_true_peak else peak_lin
 
     def db(v: float) -> float | None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from engine.extractors.audio import loudness
 from engine.extractors.audio.loudness import _tp_filter, k_weighting_sos, measure, true_peak
 from tests.unit.audio.audio_synth import run_module, sine, write_audio, write_silent_video
 
@@ -113,6 +114,26 @@ def test_true_peak_memory_is_bounded_on_a_long_loud_track() -> None:
     assert peak < 3 * x.nbytes  # the block maxima scan (1x) + one capped run (~5 MB); was 17x
     whole = signal.resample_poly(x[0], 4, 1, window=_tp_filter(4), padtype="constant")
     assert tp == pytest.approx(max(float(np.abs(x).max()), float(np.abs(whole).max())), rel=1e-12)
+
+
+def test_measure_memory_is_one_cumulative_sum_not_per_channel_copies(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the K-weighting ran on a whole float64 copy of each channel (and its whole output), the
+    # sample peak on a whole |x|: 4x the signal on top of it; chunked (the filter state carries
+    # over): the same values as one call per channel
+    rng = np.random.default_rng(4)
+    x = (0.1 * rng.standard_normal((2, SR * 40))).astype(np.float32)
+    tracemalloc.start()
+    try:
+        r = measure(x, SR, ["FL", "FR"], with_true_peak=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.6 * x.nbytes  # the float64 cumulative power (1x for stereo float32) + chunks
+    monkeypatch.setattr(loudness, "_FILTER_CHUNK", x.shape[1])  # one call per channel
+    one = measure(x, SR, ["FL", "FR"], with_true_peak=False)
+    assert (r.integrated_lufs, r.loudness_range_lu, r.max_momentary_lufs) == \
+        (one.integrated_lufs, one.loudness_range_lu, one.max_momentary_lufs)
+    assert np.array_equal(r.momentary_lufs, one.momentary_lufs)
 
 
 def test_module_on_flac_aac_and_no_audio(tmp_path) -> None:
