@@ -165,9 +165,9 @@ def normalize(row_no: int, rec: Any, base: Path) -> VideoRow:
     if not isinstance(rec, dict):
         return VideoRow(row_no, "", "", "", invalid=f"row {row_no}: expected an object, got {type(rec).__name__}")
     extra = rec.pop(_EXTRA, None)
-    raw_path = str(rec.get("video_path") or "").strip()
-    platform_id = str(rec.get("platform_id") or "local").strip()
-    given_id = str(rec.get("video_id") or "").strip()
+    raw_path = _text(rec.get("video_path"))
+    platform_id = _text(rec.get("platform_id")) or "local"
+    given_id = _text(rec.get("video_id"))
     video_id = given_id or (derive_video_id(raw_path) if raw_path else "")
     metadata = {k: v for k, v in rec.items() if k not in _KNOWN}
     resolved = str((base / raw_path).resolve()) if raw_path and not os.path.isabs(raw_path) else raw_path
@@ -177,6 +177,11 @@ def normalize(row_no: int, rec: Any, base: Path) -> VideoRow:
                    metadata=metadata, derived_id=not given_id)
     row.invalid = f"row {row_no}: {extra}" if extra else _row_problem(row_no, raw_path, resolved, platform_id, video_id)
     return row
+
+
+def _text(value: Any) -> str:
+    # Only a missing or blank value is absent: a JSON video_id of 0 is the id "0", not the file name.
+    return "" if value is None else str(value).strip()
 
 
 def _row_problem(row_no: int, raw_path: str, resolved: str, platform_id: str, video_id: str) -> str | None:

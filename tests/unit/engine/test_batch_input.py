@@ -130,3 +130,9 @@ def test_csv_row_with_more_values_than_columns_is_invalid(media: Path) -> None:
     rows = read_list(csv(media, "video_path,video_id\na.mp4,x,oops\nb.mp4,y,\n"))
     assert "3 values but the header has 2" in (rows[0].invalid or "") and "row 2" in (rows[0].invalid or "")
     assert rows[1].invalid is None  # an empty trailing value (spreadsheet export) is fine
+
+
+def test_json_zero_and_blank_ids(media: Path) -> None:
+    (media / "l.json").write_text(json.dumps([{"video_path": "a.mp4", "video_id": 0, "platform_id": " "}]))
+    (r,) = read_list(media / "l.json")
+    assert (r.platform_id, r.video_id, r.invalid) == ("local", "0", None)
