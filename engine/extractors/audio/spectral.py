@@ -17,6 +17,7 @@ ANALYSIS_SR = 22050
 N_FFT = 1024
 HOP = 256  # 11.6 ms at 22.05 kHz: onset frames for tempo, averaged for the embedding
 N_MELS = 64
+_STFT_BLOCK = 2048  # frames per FFT call (~24 s of audio, 8 MB of windowed frames)
 
 
 def hz_to_mel(f: np.ndarray | float) -> np.ndarray:
@@ -60,9 +61,14 @@ def spectrogram(y: np.ndarray, sample_rate: int = ANALYSIS_SR, n_fft: int = N_FF
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
     window = np.hanning(n_fft).astype(np.float32)
     # single-precision FFT (scipy's pocketfft keeps float32; numpy's upcasts to float64 at ~4x
-    # the cost); |X|^2 as re^2 + im^2 in float32
-    spec = scipy.fft.rfft(frames * window, axis=1)
-    power = spec.real ** 2 + spec.imag ** 2
+    # the cost); |X|^2 as re^2 + im^2 in float32. In blocks of frames: at once, the windowed
+    # frames, the complex spectrum and the squares took ~6x the power array (4 GB for an hour)
+    power = np.empty((frames.shape[0], n_fft // 2 + 1), dtype=np.float32)
+    for s in range(0, frames.shape[0], _STFT_BLOCK):
+        spec = scipy.fft.rfft(frames[s:s + _STFT_BLOCK] * window, axis=1)
+        out = power[s:s + _STFT_BLOCK]
+        np.square(spec.real, out=out)
+        out += spec.imag ** 2
     mel = power @ mel_filterbank(sample_rate, n_fft, n_mels).T
     log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))
     log_mel = np.maximum(log_mel, log_mel.max() - 80.0).astype(np.float32)

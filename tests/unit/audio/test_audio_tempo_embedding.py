@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
+from engine.extractors.audio import spectral
 from engine.extractors.audio.clap import SPECTRAL_DIM, spectral_embedding
 from engine.extractors.audio.clap_checkpoint import BadCheckpoint
 from engine.extractors.audio.spectral import spectrogram
@@ -53,6 +56,22 @@ def test_tempo_module_under_one_second_is_undefined_not_a_crash(tmp_path, second
     assert res.summary["bpm"] is None and res.summary["reason"] == "shorter than 3 s"
     spec = spectrogram(y[: int(0.5 * 22050)])
     assert estimate(spec, 0.5).onset_strength.shape == (spec.log_mel.shape[0],)
+
+
+def test_spectrogram_memory_is_bounded_and_blocks_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the whole STFT at once (windowed frames, complex spectrum, squares) peaked at ~4.5x the
+    # power array it returns; in blocks of frames ~2x, with bit-identical values
+    y = (0.1 * np.random.default_rng(5).standard_normal(SR * 180)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        spec = spectrogram(y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * spec.power.nbytes
+    monkeypatch.setattr(spectral, "_STFT_BLOCK", 1 << 30)  # one FFT call
+    one = spectrogram(y)
+    assert np.array_equal(spec.power, one.power) and np.array_equal(spec.log_mel, one.log_mel)
 
 
 def test_spectral_embedding_is_unit_norm_and_discriminative() -> None:
