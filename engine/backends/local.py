@@ -135,7 +135,9 @@ class LocalBackend:
                     "interrupted": "batch stopped while the video was running"}.get(cls, f"worker lost ({how})")
             self.sup.on_failed(w.video_key, cls, True, True, f"{text} (worker {w.worker_id}, pid {w.pid})",
                                worker_lost=cls == "worker_lost")
-        if w.state == "starting" and w.kill_reason is None:
+        # A worker that hangs before ready (killed at start_timeout_s) failed to start as much as
+        # one that crashed: without counting it, a hang in warm-up respawned workers forever.
+        if w.state == "starting" and w.kill_reason in (None, "start_timeout"):
             self._start_failures += 1
             if self._start_failures >= MAX_START_FAILURES:
                 self.sup.on_fatal(f"{self._start_failures} workers in a row died before becoming ready; see {self._log}")

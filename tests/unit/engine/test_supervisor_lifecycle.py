@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from engine import api
+from engine.backends.local import MAX_START_FAILURES, LocalBackend
 from engine.batch import BatchPaths
 from engine.config import load_settings
 from engine.events import EventWriter
+from engine.pool import WorkerHandle
 from engine.state import replay
 from engine.supervisor import Supervisor
 
@@ -104,3 +109,27 @@ def test_status_of_a_batch_that_never_started(tmp_path: Path) -> None:
     assert doc["batch_id"] == "never" and doc["state"] == "created"
     assert doc["counts"]["total"] == 2 and doc["counts"]["queued"] == 2
     assert "never started" in api.retry_videos(tmp_path / "ws", "never", [], all_failed=True)["message"]
+
+
+def test_workers_that_hang_before_ready_end_the_batch_as_fatal(tmp_path: Path) -> None:
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    paths = api.prepare_batch(tmp_path / "ws", load_settings(None), str(lst), "hang")
+    sup = Supervisor(paths, install_signals=False)
+    sup._prepare()
+    backend = sup.backend
+    assert isinstance(backend, LocalBackend) and sup.writer is not None
+    try:
+        for wid in range(1, MAX_START_FAILURES + 1):  # stand-ins for workers stuck in warm-up
+            r, w = os.pipe()
+            os.close(w)
+            proc = subprocess.Popen(["sleep", "30"], stdin=subprocess.PIPE)
+            backend.workers[wid] = WorkerHandle(wid, proc, r, spawned_at=time.monotonic() - 1e4)
+        backend.check(time.monotonic())  # all past start_timeout_s: killed
+        for h in list(backend.workers.values()):
+            h.proc.wait(timeout=10)
+        backend.check(time.monotonic())  # reaped
+        assert sup.fatal and "before becoming ready" in sup.fatal
+    finally:
+        backend.shutdown()
+        sup.writer.close()
