@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from console.cli import CliContext, UsageError
-from console.commands.report_cmd import resolve_run_dir
+from console.commands.report_cmd import load_model_run
 
 
 def register(subparsers: Any) -> None:
@@ -22,16 +22,19 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from engine.model import report
-    from engine.model.artifacts import load_run
+    from engine.model.artifacts import RunLoadError
+    from engine.model.data import DatasetError
     from engine.model.evaluate import SPLIT_NAME, EvaluationError, as_json, evaluate
 
-    model = load_run(resolve_run_dir(args.model, ctx))
+    model = load_model_run(args.model, ctx)
     if not (Path(args.dataset) / "dataset.parquet").is_file():
         raise UsageError(f"--dataset {args.dataset}: no dataset.parquet there")
     try:
         result = evaluate(model, args.dataset, args.since)
-    except EvaluationError as exc:
+    except (EvaluationError, RunLoadError) as exc:
         raise UsageError(str(exc)) from None
+    except (FileNotFoundError, DatasetError) as exc:  # load_dataset: a missing, damaged or empty dataset
+        raise UsageError(f"--dataset: {exc}") from None
     if args.json:
         print(json.dumps(as_json(result), sort_keys=True, indent=2))
     else:

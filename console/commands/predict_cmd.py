@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from console.cli import CliContext, UsageError
-from console.commands.report_cmd import resolve_run_dir
+from console.commands.report_cmd import load_model_run
 
 
 def register(subparsers: Any) -> None:
@@ -68,14 +68,17 @@ def _write(text: str, out: str | None) -> None:
 
 
 def _batch(args: argparse.Namespace, ctx: CliContext, model: Any) -> int:
-    from engine.model.batch_predict import predict_batch
+    from engine.model.batch_predict import BatchInputError, predict_batch
 
     if not args.snapshots or not args.out:
         raise UsageError("--batch needs --snapshots FILE and --out FILE")
     root = ctx.workspace / "batches" / args.batch
     if not (root / "videos.jsonl").is_file():
         raise UsageError(f"--batch {args.batch}: no {root / 'videos.jsonl'}")
-    result = predict_batch(model, root, args.snapshots, _result_store(ctx))
+    try:
+        result = predict_batch(model, root, args.snapshots, _result_store(ctx))
+    except BatchInputError as exc:
+        raise UsageError(str(exc)) from None
     _write("".join(line + "\n" for line in result.lines), args.out)
     print(f"{len(result.lines)} predictions -> {args.out}; skipped {len(result.skipped)}", file=sys.stderr)
     for key, reason in sorted(result.skipped.items())[:20]:
@@ -85,10 +88,16 @@ def _batch(args: argparse.Namespace, ctx: CliContext, model: Any) -> int:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from engine.model import predict
-    from engine.model.artifacts import load_run
+    from engine.model.artifacts import RunLoadError
     from engine.store import load_manifest
 
-    model = load_run(resolve_run_dir(args.model, ctx))
+    if args.batch and args.snapshot:
+        raise UsageError("--batch reads its snapshots from --snapshots FILE, not --snapshot")
+    if not args.batch and args.snapshots:
+        raise UsageError("--snapshots is for --batch; with --video/--run give one --snapshot FILE_OR_JSON")
+    if args.out and Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a directory; give a file name")
+    model = load_model_run(args.model, ctx)
     try:
         if args.batch:
             return _batch(args, ctx, model)
@@ -111,7 +120,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             platform_id = str(snapshot.get("platform_id") or manifest.get("platform_id") or "")
             snapshot.setdefault("video_id", manifest.get("video_id"))
         doc = predict.predict_one(model, snapshot, run_dir, run_id, platform_id or None)
-    except predict.IncompatibleInput as exc:
+    except predict.InvalidSnapshot as exc:
+        raise UsageError(f"--snapshot: {exc}") from None
+    except (predict.IncompatibleInput, RunLoadError) as exc:
         raise UsageError(str(exc)) from None
     _write(predict.render(doc) + "\n", args.out)
     return 0

@@ -27,8 +27,22 @@ def resolve_run_dir(value: str, ctx: CliContext) -> Path:
     return path
 
 
+def load_model_run(value: str, ctx: CliContext) -> Any:
+    """``--model`` -> the loaded run; a missing or damaged run is a usage error naming the file."""
+    from engine.model.artifacts import RunLoadError, load_run
+
+    try:
+        return load_run(resolve_run_dir(value, ctx))
+    except RunLoadError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     path = resolve_run_dir(args.run_dir, ctx)
     name = "metrics.json" if args.json else "report.md"
-    sys.stdout.write((path / name).read_text(encoding="utf-8"))
+    try:
+        text = (path / name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path / name}: cannot read ({exc}); the run is incomplete, retrain it") from None
+    sys.stdout.write(text)
     return 0

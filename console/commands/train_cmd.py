@@ -22,7 +22,8 @@ def register(subparsers: Any) -> None:
                               description="Train the popularity model on DIR (dataset.parquet + dataset_meta.json) "
                                           "and write artifacts/<run_id>/ in the workspace.")
     p.add_argument("--dataset", required=True, metavar="DIR", help="dataset directory built by 'vidops dataset build'")
-    p.add_argument("--out", metavar="DIR", help="run directory (default: <workspace>/artifacts/<run_id>)")
+    p.add_argument("--out", metavar="DIR", help="run directory (default: <workspace>/artifacts/<run_id>); an existing run "
+                                                 "there is replaced only when training succeeds")
     p.add_argument("--job-id", metavar="ID", help="job id of the event log (default: train-<run_id>)")
     p.add_argument("--json", action="store_true", help="print metrics.json instead of the table")
     p.set_defaults(handler=run)
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
         try:
             result = train(dataset, settings, run_dir, run_id=run_id, on_event=on_event)
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, FileExistsError, ValueError) as exc:
             raise UsageError(f"train: {exc}") from None
     if args.json:
         print(json.dumps(result.metrics, sort_keys=True, indent=2))

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catboost import CatBoostRegressor
+from catboost import CatBoostError, CatBoostRegressor
 
-from engine.atomic import _fsync_dir, atomic_write_text
+from engine.atomic import _current_umask, _fsync_dir, atomic_write_text
 from engine.model.data import FeatureSpec, Target, targets_of
 from engine.model.predictor import Ensemble
 
@@ -53,6 +54,41 @@ def save_model(model: CatBoostRegressor, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def is_run_dir(path: Path) -> bool:
+    """A directory holding (part of) a model run: what ``--out`` may replace without losing a user's files."""
+    return (path / "metrics.json").is_file() or (path / "config.toml").is_file() or any(path.glob("model_*.cbm"))
+
+
+def check_out_dir(path: Path) -> None:
+    """Refuse an ``--out`` that is a file, or a non-empty directory that is not a model run."""
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{path} exists and is not a directory; choose a new run directory")
+    if path.is_dir() and any(path.iterdir()) and not is_run_dir(path):
+        raise FileExistsError(f"{path} exists and holds files that are not a model run; "
+                              "choose a new or empty run directory")
+
+
+def staging_dir(path: Path) -> Path:
+    """A hidden sibling the run is written into, so that ``path`` only ever holds a complete run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes it 0700; the run dir gets the usual mode
+    return staging
+
+
+def publish(staging: Path, path: Path) -> None:
+    """Move the finished run into place. A previous run there (a retrain into the same ``--out``) is
+    moved aside first and removed afterwards, so an interrupted retrain leaves the old run whole."""
+    old = None
+    if path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+        os.replace(path, old / "run")
+    os.replace(staging, path)
+    _fsync_dir(path.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _toml_value(value: Any) -> str:
@@ -113,25 +149,53 @@ class ModelRun:
         return self._models[target.name]
 
 
+class RunLoadError(ValueError):
+    """A run directory that cannot be used (a file missing, unreadable or corrupted): retrain it."""
+
+
 def _load(path: Path) -> CatBoostRegressor:
     m = CatBoostRegressor()
-    m.load_model(str(path), format="cbm")
+    try:
+        m.load_model(str(path), format="cbm")
+    except CatBoostError as exc:
+        raise RunLoadError(f"{path}: cannot load the CatBoost model ({str(exc)[-120:]}); "
+                           "the run is damaged, retrain it with 'vidops train'") from None
     return m
 
 
 def _json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunLoadError(f"{path}: cannot read ({exc}); the run is damaged, retrain it with 'vidops train'") from None
 
 
 def load_run(path: str | Path) -> ModelRun:
+    """Read a run back; a missing or damaged file raises :class:`RunLoadError` naming it.
+
+    The CatBoost models are loaded on first use (:meth:`ModelRun.model`), but every listed
+    model file must exist now, so a damaged run is refused before any work is done."""
     run = Path(path)
     if not (run / "config.toml").is_file() or not (run / "metrics.json").is_file():
-        raise FileNotFoundError(f"{run} is not a trained model run (no config.toml/metrics.json)")
-    with (run / "config.toml").open("rb") as fh:
-        config = tomllib.load(fh)
+        raise RunLoadError(f"{run} is not a trained model run (no config.toml/metrics.json)")
+    try:
+        with (run / "config.toml").open("rb") as fh:
+            config = tomllib.load(fh)
+    except (OSError, ValueError) as exc:
+        raise RunLoadError(f"{run / 'config.toml'}: cannot read ({exc}); retrain the run") from None
     info = _json(run / "run_info.json") if (run / "run_info.json").is_file() else {}
     files = _json(run / "models.json") if (run / "models.json").is_file() else {}
-    return ModelRun(path=run, config=config, meta=_json(run / "dataset_meta.json"),
-                    spec=FeatureSpec.from_json(_json(run / "feature_names.json")),
-                    metrics=_json(run / "metrics.json"), baselines=_json(run / "baselines.json"),
-                    calibration=_json(run / "calibration.json"), info=info, files=files)
+    try:
+        spec = FeatureSpec.from_json(_json(run / "feature_names.json"))
+    except (KeyError, TypeError) as exc:
+        raise RunLoadError(f"{run / 'feature_names.json'}: lacks {exc}; retrain the run") from None
+    loaded = ModelRun(path=run, config=config, meta=_json(run / "dataset_meta.json"), spec=spec,
+                      metrics=_json(run / "metrics.json"), baselines=_json(run / "baselines.json"),
+                      calibration=_json(run / "calibration.json"), info=info, files=files)
+    for target in loaded.targets:
+        entry = files.get(target.name) or {"members": [model_file(target)], "point": []}
+        absent = [f for f in [*entry.get("members", []), *entry.get("point", [])] if not (run / f).is_file()]
+        if absent:
+            raise RunLoadError(f"{run}: model file(s) {', '.join(absent)} of {target.name} missing; "
+                               "retrain the run with 'vidops train'")
+    return loaded

@@ -4,8 +4,9 @@ Reads ``<workspace>/batches/<batch_id>/videos.jsonl`` (``platform_id``, ``video_
 ``run_id`` when the line carries it; otherwise the run id comes from the batch's
 ``state.jsonl``), joins a snapshots file (JSONL or a JSON list of snapshot-1 objects keyed by
 ``video_id`` and optional ``platform_id``), and writes one prediction document per line,
-sorted by (platform_id, video_id). Videos without a finished run or a snapshot are skipped
-and counted.
+sorted by (platform_id, video_id). Videos without a finished run or a snapshot, or whose
+snapshot is invalid (:func:`engine.model.predict.validate_snapshot`), are skipped and counted;
+an unreadable snapshots file or video list raises :class:`BatchInputError`.
 """
 
 from __future__ import annotations
@@ -27,15 +28,43 @@ class BatchPrediction:
     skipped: dict[str, str] = field(default_factory=dict)  # video key -> reason
 
 
+class BatchInputError(ValueError):
+    """The snapshots file or the batch's video list cannot be read (named with file:line)."""
+
+
+def _jsonl(path: Path, text: str) -> list[tuple[int, Any]]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append((lineno, json.loads(line)))
+        except ValueError as exc:
+            raise BatchInputError(f"{path}:{lineno}: not valid JSON ({exc})") from None
+    return out
+
+
 def read_snapshots(path: str | Path) -> dict[tuple[str, str], dict[str, Any]]:
-    text = Path(path).read_text(encoding="utf-8")
-    stripped = text.lstrip()
-    records = json.loads(stripped) if stripped.startswith("[") else \
-        [json.loads(line) for line in text.splitlines() if line.strip()]
+    """``{(platform_id or "", video_id): snapshot}``; every record must be an object with a ``video_id``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BatchInputError(f"--snapshots {p}: cannot read ({exc})") from None
+    if text.lstrip().startswith("["):
+        try:
+            records = list(enumerate(json.loads(text), start=1))
+        except ValueError as exc:
+            raise BatchInputError(f"{p}: not a valid JSON list ({exc})") from None
+        where = "item"
+    else:
+        records, where = _jsonl(p, text), "line"
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for rec in records:
-        if isinstance(rec, dict) and rec.get("video_id") is not None:
-            out[(str(rec.get("platform_id") or ""), str(rec["video_id"]))] = rec
+    for n, rec in records:
+        if not isinstance(rec, dict) or rec.get("video_id") in (None, ""):
+            raise BatchInputError(f"{p} {where} {n}: expected a snapshot object with a video_id, got "
+                                  f"{json.dumps(rec, default=str)[:80]}")
+        out[(str(rec.get("platform_id") or ""), str(rec["video_id"]))] = rec
     return out
 
 
@@ -47,8 +76,8 @@ def _run_ids_from_state(batch_root: Path) -> dict[str, str]:
 
 
 def predict_batch(run: ModelRun, batch_root: Path, snapshots_path: str | Path, result_store_root: Path) -> BatchPrediction:
-    with (batch_root / "videos.jsonl").open("r", encoding="utf-8") as fh:
-        videos = [json.loads(line) for line in fh if line.strip()]
+    videos_path = batch_root / "videos.jsonl"
+    videos = [v for _, v in _jsonl(videos_path, videos_path.read_text(encoding="utf-8"))]
     snapshots = read_snapshots(snapshots_path)
     from_state = _run_ids_from_state(batch_root) if (batch_root / "state.jsonl").is_file() else {}
     result = BatchPrediction(lines=[])
@@ -70,7 +99,11 @@ def predict_batch(run: ModelRun, batch_root: Path, snapshots_path: str | Path, r
             result.skipped[key] = f"run {run_id} not complete in {result_store_root}"
             continue
         predict.check_extractor_hash(run, manifest.get("config_hash"), f"run {run_dir}")
-        row = predict.feature_row(run, {"video_id": vid, **snap}, str(run_dir))
+        try:
+            row = predict.feature_row(run, {"video_id": vid, **snap}, str(run_dir))
+        except predict.InvalidSnapshot as exc:  # one bad snapshot should not cost the whole batch
+            result.skipped[key] = f"invalid snapshot: {exc}"
+            continue
         todo.append((snap | {"video_id": vid}, row, str(run_id), pid))
     if todo:
         preds = predict.predict_rows(run, [t[1] for t in todo])

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 MISSING_CATEGORY = "__missing__"
+DATASET_SCHEMA_VERSION = 1  # engine.dataset.builder.SCHEMA_VERSION (not imported: keeps this module light)
 DEFAULT_HORIZONS = (7, 14, 21)
 DEFAULT_METRICS = ("views", "likes", "comments")
 
@@ -46,6 +47,10 @@ class Target:
         return f"{self.horizon}d"
 
 
+class DatasetError(ValueError):
+    """A dataset directory that cannot be used (damaged, empty, other schema version)."""
+
+
 @dataclass
 class Dataset:
     frame: pd.DataFrame
@@ -54,17 +59,32 @@ class Dataset:
 
 
 def load_dataset(directory: str | Path) -> Dataset:
-    """Read a dataset directory; raises ``FileNotFoundError``/``ValueError`` with a clear message."""
+    """Read a dataset directory; raises ``FileNotFoundError`` / :class:`DatasetError` naming the file."""
     path = Path(directory)
     meta_path, parquet = path / "dataset_meta.json", path / "dataset.parquet"
     for p in (meta_path, parquet):
         if not p.is_file():
             raise FileNotFoundError(f"{p} not found (expected a directory built by 'vidops dataset build')")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    frame = pd.read_parquet(parquet)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{meta_path}: not valid JSON ({exc}); rebuild the dataset with 'vidops dataset build'") from None
+    if not isinstance(meta, dict):
+        raise DatasetError(f"{meta_path}: expected a JSON object; rebuild the dataset with 'vidops dataset build'")
+    version = meta.get("schema_version")
+    if version != DATASET_SCHEMA_VERSION:
+        raise DatasetError(f"{meta_path}: schema_version {version!r} is not supported (this vidops reads "
+                           f"{DATASET_SCHEMA_VERSION}); rebuild the dataset with this version's 'vidops dataset build'")
+    try:
+        frame = pd.read_parquet(parquet)
+    except (OSError, ValueError) as exc:  # pyarrow's errors for a truncated or foreign file are both
+        raise DatasetError(f"{parquet}: cannot read ({exc})") from None
     missing = [c for c in ("channel_key", "snapshot1_time", "video_id") if c not in frame.columns]
     if missing:
-        raise ValueError(f"{parquet}: missing required columns {missing}")
+        raise DatasetError(f"{parquet}: missing required columns {missing}")
+    if frame.empty:
+        raise DatasetError(f"{parquet}: the dataset has no rows; see {path / 'report.md'} for what the build "
+                           "skipped or dropped")
     frame["snapshot1_time"] = pd.to_datetime(frame["snapshot1_time"], utc=True)
     return Dataset(frame=frame, meta=meta, path=path)
 

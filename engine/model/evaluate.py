@@ -24,18 +24,25 @@ class EvaluationError(ValueError):
     """The dataset cannot be scored with this model (schema mismatch, no rows)."""
 
 
+def _parse_since(since: str) -> pd.Timestamp:
+    """``--since`` as a UTC timestamp (naive = UTC); text pandas reads as NaT ("nan", "") is refused too."""
+    try:
+        cut = pd.Timestamp(since.strip())
+    except ValueError:
+        cut = pd.NaT
+    if pd.isna(cut):
+        raise EvaluationError(f"--since: not a date: {since!r} (expected e.g. 2018-03-01 or 2018-03-01T14:00:00Z)")
+    return cut.tz_localize("UTC") if cut.tzinfo is None else cut.tz_convert("UTC")
+
+
 def evaluate(run: ModelRun, dataset_dir: str | Path, since: str | None = None) -> dict[str, Any]:
     ds = load_dataset(dataset_dir)
     frame = ds.frame
     missing = [c for c in run.spec.columns if c not in frame.columns]
     if missing:
         raise EvaluationError(f"dataset lacks model feature columns {missing[:5]} (feature schema differs)")
-    if since:
-        try:
-            cut = pd.Timestamp(since)
-        except ValueError:
-            raise EvaluationError(f"--since: not a date: {since!r}") from None
-        cut = cut.tz_localize("UTC") if cut.tzinfo is None else cut.tz_convert("UTC")
+    if since is not None:
+        cut = _parse_since(since)
         frame = frame.loc[frame["snapshot1_time"] >= cut]
     x = prepare(frame, run.spec)
     ages = pd.to_numeric(frame.get("video_age_hours_at_snapshot1", pd.Series(np.nan, index=frame.index)),
@@ -56,6 +63,12 @@ def evaluate(run: ModelRun, dataset_dir: str | Path, since: str | None = None) -
         base = {name: baselines.predict(name, sub, params) for name, params in params_by_name.items()}
         score = metrics.score(y_all[rows], pred.mean, pred.low, pred.high, pred.confidence, ages[rows], base, tol)
         targets[target.name] = {"metric": target.metric, "horizon_days": target.horizon, SPLIT_NAME: score}
+    if not any((t.get(SPLIT_NAME) or {}).get("n") for t in targets.values()):
+        times = ds.frame["snapshot1_time"]
+        raise EvaluationError(
+            f"{ds.path}: no row with a target of the model's targets ({', '.join(t.name for t in run.targets)})"
+            + (f" at or after --since {since}" if since is not None else "")
+            + f"; the dataset's snapshot 1 times run from {times.min():%Y-%m-%d} to {times.max():%Y-%m-%d}")
     return {"run_id": run.run_id, "dataset": str(ds.path), "dataset_content_hash": str(ds.meta.get("content_hash") or ""),
             "since": since, "targets": targets}
 

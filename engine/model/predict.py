@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ def feature_row(run: ModelRun, snapshot1: dict[str, Any], result_run_dir: str | 
                 channel_history: dict[str, Any] | None = None) -> dict[str, Any]:
     from engine.dataset.features import inference_row
 
+    validate_snapshot(snapshot1)
     row = dict(inference_row(snapshot1, result_run_dir, run.meta, channel_history))
     missing = [c for c in run.spec.columns if c not in row]
     if missing:
@@ -132,12 +134,71 @@ def render(document: dict[str, Any], indent: int | None = 2) -> str:
     return json.dumps(document, sort_keys=True, indent=indent, separators=sep, ensure_ascii=False, allow_nan=False)
 
 
+class InvalidSnapshot(ValueError):
+    """A snapshot-1 object the dataset builder would have skipped (missing or malformed key)."""
+
+
+REQUIRED_COUNTERS = ("views", "likes", "comments")
+SNAPSHOT_EXAMPLE = ('{"video_id": "abc", "snapshot_time": "2018-03-20T14:00:00Z", "views": 250000, '
+                    '"likes": 12000, "comments": 900}')
+
+
+def _counter_problem(value: Any) -> str | None:
+    """Why ``value`` is not a count (the builder's rule: a finite number >= 0, numeric text allowed)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return f"expected a number >= 0, got {json.dumps(value, default=str)}"
+    try:
+        x = float(value)
+    except ValueError:
+        return f"expected a number >= 0, got {json.dumps(value, default=str)}"
+    if not math.isfinite(x) or x < 0:
+        return f"expected a number >= 0, got {value!r}"
+    return None
+
+
+def _time_problem(value: Any) -> str | None:
+    if isinstance(value, datetime):  # the Python API may pass datetimes / pandas Timestamps
+        return None if not pd.isna(value) else "got NaT"
+    # A number would be read as nanoseconds since 1970: only text is taken as a time.
+    if not isinstance(value, str) or not value.strip():
+        return f"expected an ISO 8601 time such as \"2018-03-20T14:00:00Z\", got {json.dumps(value, default=str)}"
+    try:
+        ts = pd.Timestamp(value.strip())
+    except ValueError:
+        ts = pd.NaT
+    return None if not pd.isna(ts) else f"not an ISO 8601 time: {value!r}"
+
+
+def validate_snapshot(snapshot: dict[str, Any]) -> None:
+    """Refuse what the dataset builder would skip, rather than predict from NaN features.
+
+    Required: ``snapshot_time`` and the counters ``views``, ``likes``, ``comments``; optional
+    ``dislikes`` and ``published_at`` are checked when present and not null/empty."""
+    problems = [f"missing key {k!r}" for k in ("snapshot_time", *REQUIRED_COUNTERS) if k not in snapshot]
+    for key in REQUIRED_COUNTERS + ("dislikes",):
+        if key in snapshot and (key != "dislikes" or snapshot[key] not in (None, "")):
+            why = _counter_problem(snapshot[key])
+            problems += [f"{key}: {why}"] if why else []
+    for key in ("snapshot_time", "published_at"):
+        if key in snapshot and (key != "published_at" or snapshot[key] not in (None, "")):
+            why = _time_problem(snapshot[key])
+            problems += [f"{key}: {why}"] if why else []
+    if problems:
+        raise InvalidSnapshot("; ".join(problems) + f" (a snapshot looks like {SNAPSHOT_EXAMPLE})")
+
+
 def load_snapshot(value: str) -> dict[str, Any]:
-    """``--snapshot``: inline JSON object or a path to a JSON file."""
+    """``--snapshot``: inline JSON object or a path to a JSON file; validated with :func:`validate_snapshot`."""
     text = value.strip()
-    if not text.startswith("{"):
+    inline = text.startswith(("{", "["))
+    where = "inline JSON" if inline else value
+    if not inline:
         text = Path(value).read_text(encoding="utf-8")
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidSnapshot(f"{where}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise ValueError("snapshot must be a JSON object")
+        raise InvalidSnapshot(f"{where}: expected a JSON object, got {type(data).__name__}")
+    validate_snapshot(data)
     return data

@@ -13,6 +13,7 @@ early-stopped models) and test (the final models) next to the baselines and writ
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -63,6 +64,10 @@ class _Progress:
             self.on_event({"type": "train_progress", "target": self.target, "iteration": int(info.iteration),
                            "train_loss": learn, "val_loss": val})
         return True
+
+
+class NothingToTrain(ValueError):
+    """Every target was skipped (too few rows with a target in the training or validation split)."""
 
 
 @dataclass
@@ -236,7 +241,9 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
     run_path = Path(run_dir)
     rid = run_id or run_path.name
     t0 = time.perf_counter()
+    staging: Path | None = None
     try:
+        artifacts.check_out_dir(run_path)
         ds = load_dataset(dataset_dir)
         targets = targets_of(ds.meta)
         task_type = device.resolve(settings.task_type)
@@ -246,7 +253,9 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
         spec = feature_spec(ds.meta, settings.use_text_features)
         spec = usable_text(ds.frame.loc[split.mask("train")], spec)
         x = prepare(ds.frame, spec)
-        run_path.mkdir(parents=True, exist_ok=True)
+        # Everything is written into a hidden sibling and moved into place at the end: a failed or
+        # interrupted run never leaves a directory that looks complete (or mixes two runs' files).
+        staging = artifacts.staging_dir(run_path)
         all_scores: dict[str, Any] = {}
         all_base: dict[str, Any] = {}
         all_cal: dict[str, Any] = {}
@@ -254,7 +263,7 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
         skipped: dict[str, str] = {}
         curves: list[dict[str, Any]] = []
         for target in targets:
-            out = _fit_target(ds, x, spec, split.labels, target, settings, task_type, run_path, emit)
+            out = _fit_target(ds, x, spec, split.labels, target, settings, task_type, staging, emit)
             if isinstance(out, str):
                 skipped[target.name] = out
                 continue
@@ -265,27 +274,33 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
             curves.extend(curve)
             emit({"type": "train_target_done", "target": target.name, "metrics": report.summary_of(scores)})
         if not all_scores:
-            raise ValueError(f"no target could be trained: {skipped}")
+            reasons = "; ".join(f"{name}: {why}" for name, why in skipped.items())
+            raise NothingToTrain(f"no target could be trained ({reasons}); the dataset needs rows with a target "
+                             "in both the training and the validation split (see docs/model.md, Splits)")
         result = {"schema_version": artifacts.ARTIFACT_SCHEMA_VERSION, "run_id": rid,
                   "dataset_content_hash": str(ds.meta.get("content_hash") or ""), "split": split.summary,
                   "fitted_on": {"validation": "train", "test": "train+validation" if settings.refit else "train"},
                   "targets": all_scores, "skipped": skipped}
-        atomic_write_json(run_path / "metrics.json", result)
-        atomic_write_json(run_path / "baselines.json", all_base)
-        atomic_write_json(run_path / "calibration.json", all_cal)
-        atomic_write_json(run_path / "models.json", all_files)
-        atomic_write_json(run_path / "feature_names.json", spec.to_json())
-        atomic_write_json(run_path / "dataset_meta.json", ds.meta)
-        atomic_write_text(run_path / "learning_curves.jsonl",
+        atomic_write_json(staging / "metrics.json", result)
+        atomic_write_json(staging / "baselines.json", all_base)
+        atomic_write_json(staging / "calibration.json", all_cal)
+        atomic_write_json(staging / "models.json", all_files)
+        atomic_write_json(staging / "feature_names.json", spec.to_json())
+        atomic_write_json(staging / "dataset_meta.json", ds.meta)
+        atomic_write_text(staging / "learning_curves.jsonl",
                           "".join(json.dumps(r, sort_keys=True) + "\n" for r in curves))
-        artifacts.write_toml(run_path / "config.toml", _config_sections(settings, ds, rid, spec, task_type))
+        artifacts.write_toml(staging / "config.toml", _config_sections(settings, ds, rid, spec, task_type))
         seconds = time.perf_counter() - t0
-        atomic_write_json(run_path / "run_info.json", {"trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        atomic_write_json(staging / "run_info.json", {"trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                                         "train_seconds": round(seconds, 3), "task_type": task_type})
-        atomic_write_text(run_path / "report.md", report.render_markdown(result))
+        atomic_write_text(staging / "report.md", report.render_markdown(result))
+        artifacts.publish(staging, run_path)
         emit({"type": "train_finished", "run_dir": str(run_path),
               "metrics": {k: report.summary_of(v) for k, v in all_scores.items()}, "seconds": round(seconds, 3)})
         return TrainResult(run_path, result, seconds)
-    except Exception as exc:
-        emit({"type": "train_failed", "message": f"{type(exc).__name__}: {exc}"})
+    except BaseException as exc:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+        message = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        emit({"type": "train_failed", "message": message})
         raise

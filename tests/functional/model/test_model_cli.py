@@ -156,3 +156,129 @@ def test_predict_batch_takes_run_ids_from_state_log(env: dict[str, Path]) -> Non
                  "--batch", "bt2", "--snapshots", str(snaps), "--out", str(out)]) == 0
     docs = [json.loads(line) for line in out.read_text().splitlines()]
     assert [d["video_id"] for d in docs] == ["s1"] and docs[0]["run_id"] == "r1"
+
+
+def _err(env: dict[str, Path], capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    capsys.readouterr()
+    rc = _cli(env, *argv)
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("snapshot", "message"), [
+    ("{}", "missing key 'snapshot_time'; missing key 'views'; missing key 'likes'; missing key 'comments'"),
+    (json.dumps({**SNAPSHOT, "views": "lots"}), "views: expected a number >= 0, got \"lots\""),
+    (json.dumps({**SNAPSHOT, "likes": [1]}), "likes: expected a number >= 0, got [1]"),
+    (json.dumps({**SNAPSHOT, "views": -5}), "views: expected a number >= 0, got -5"),
+    ('{"views": NaN}', "views: expected a number >= 0, got nan"),
+    (json.dumps({**SNAPSHOT, "comments": True}), "comments: expected a number >= 0, got true"),
+    (json.dumps({**SNAPSHOT, "snapshot_time": "yesterday"}), "snapshot_time: not an ISO 8601 time: 'yesterday'"),
+    (json.dumps({**SNAPSHOT, "snapshot_time": 1520000000}), "snapshot_time: expected an ISO 8601 time"),
+    (json.dumps({**SNAPSHOT, "published_at": "garbage"}), "published_at: not an ISO 8601 time"),
+    ("[1, 2]", "inline JSON: expected a JSON object, got list"),
+    ('{"views": 1,', "inline JSON: not valid JSON"),
+])
+def test_predict_refuses_a_snapshot_the_builder_would_skip(env: dict[str, Path], capsys: pytest.CaptureFixture[str],
+                                                          snapshot: str, message: str) -> None:
+    run = _result_run(env["root"], "synthetic-extract")
+    rc, err = _err(env, capsys, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot", snapshot)
+    assert rc == 2 and "--snapshot" in err and message in err and "Traceback" not in err
+
+
+def test_predict_snapshot_file_errors_name_the_file(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    run = _result_run(env["root"], "synthetic-extract")
+    bad = env["root"] / "bad_snap.json"
+    bad.write_text('{"views": 1,\n')
+    rc, err = _err(env, capsys, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot", str(bad))
+    assert rc == 2 and f"{bad}: not valid JSON" in err
+    rc, err = _err(env, capsys, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot",
+                   json.dumps(SNAPSHOT), "--out", str(env["root"]))
+    assert rc == 2 and "is a directory" in err
+
+
+def test_damaged_runs_are_usage_errors_naming_the_file(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    run = _result_run(env["root"], "synthetic-extract")
+    snap = json.dumps(SNAPSHOT)
+    cut = env["root"] / "damaged_cbm"
+    shutil.copytree(env["run"], cut)
+    data = (cut / "model_views_7d.cbm").read_bytes()
+    (cut / "model_views_7d.cbm").write_bytes(data[: len(data) // 3])  # a truncated copy
+    rc, err = _err(env, capsys, "predict", "--model", str(cut), "--run", str(run), "--snapshot", snap)
+    assert rc == 2 and "model_views_7d.cbm: cannot load the CatBoost model" in err and "Traceback" not in err
+    rc, err = _err(env, capsys, "evaluate", "--model", str(cut), "--dataset", str(env["ds"]))
+    assert rc == 2 and "model_views_7d.cbm" in err
+    gone = env["root"] / "missing_cbm"
+    shutil.copytree(env["run"], gone)
+    (gone / "model_likes_14d.cbm").unlink()
+    rc, err = _err(env, capsys, "predict", "--model", str(gone), "--run", str(run), "--snapshot", snap)
+    assert rc == 2 and "model_likes_14d.cbm of likes_14d missing" in err
+    bad_json = env["root"] / "bad_json"
+    shutil.copytree(env["run"], bad_json)
+    (bad_json / "calibration.json").write_text("{")
+    rc, err = _err(env, capsys, "predict", "--model", str(bad_json), "--run", str(run), "--snapshot", snap)
+    assert rc == 2 and "calibration.json: cannot read" in err
+    (bad_json / "config.toml").unlink()
+    rc, err = _err(env, capsys, "evaluate", "--model", str(bad_json), "--dataset", str(env["ds"]))
+    assert rc == 2 and "no config.toml" in err
+    (bad_json / "report.md").unlink()
+    rc, err = _err(env, capsys, "report", str(bad_json))
+    assert rc == 2 and "report.md: cannot read" in err
+
+
+@pytest.mark.parametrize("since", ["nan", "", "garbage", "2018-02-30"])
+def test_evaluate_since_that_is_not_a_date(env: dict[str, Path], capsys: pytest.CaptureFixture[str], since: str) -> None:
+    rc, err = _err(env, capsys, "evaluate", "--model", str(env["run"]), "--dataset", str(env["ds"]), "--since", since)
+    assert rc == 2 and "--since: not a date" in err
+
+
+def test_evaluate_with_no_row_left_is_a_usage_error(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    rc, err = _err(env, capsys, "evaluate", "--model", str(env["run"]), "--dataset", str(env["ds"]),
+                   "--since", "2099-01-01")
+    assert rc == 2 and "no row with a target" in err and "at or after --since 2099-01-01" in err
+
+
+def test_predict_batch_input_errors(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    run = _result_run(env["root"], "synthetic-extract", video_id="e1")
+    batch = env["ws"] / "batches" / "bt3"
+    batch.mkdir(parents=True)
+    (batch / "videos.jsonl").write_text(json.dumps({"key": "youtube__e1", "platform_id": "youtube", "video_id": "e1",
+                                                    "run_id": "r1"}) + "\n")
+    cfg = env["root"] / "batch_config3.toml"
+    cfg.write_text(CONFIG + f'\n[paths]\nresult_store = "{run.parents[2]}"\n')
+    out = env["root"] / "preds3.jsonl"
+
+    def batch_run(snaps: Path, *extra: str) -> tuple[int, str]:
+        capsys.readouterr()
+        rc = main(["--workspace", str(env["ws"]), "--config", str(cfg), "predict", "--model", str(env["run"]),
+                   "--batch", "bt3", "--snapshots", str(snaps), "--out", str(out), *extra])
+        return rc, capsys.readouterr().err
+
+    snaps = env["root"] / "snaps3.jsonl"
+    snaps.write_text(json.dumps({**SNAPSHOT, "video_id": "e1"}) + "\n" + '{"video_id": "e2",\n')
+    rc, err = batch_run(snaps)
+    assert rc == 2 and f"{snaps}:2: not valid JSON" in err
+    snaps.write_text(json.dumps({"views": 1}) + "\n")
+    rc, err = batch_run(snaps)
+    assert rc == 2 and "line 1: expected a snapshot object with a video_id" in err
+    rc, err = batch_run(env["root"] / "nope.jsonl")
+    assert rc == 2 and "nope.jsonl: cannot read" in err
+    snaps.write_text(json.dumps({**SNAPSHOT, "video_id": "e1", "views": "lots"}) + "\n")
+    rc, err = batch_run(snaps)
+    assert rc == 0 and "skipped youtube__e1: invalid snapshot: views: expected a number" in err
+    assert out.read_text() == ""
+    rc, err = batch_run(snaps, "--snapshot", json.dumps(SNAPSHOT))
+    assert rc == 2 and "not --snapshot" in err
+    (batch / "videos.jsonl").write_text("not json\n")
+    snaps.write_text(json.dumps({**SNAPSHOT, "video_id": "e1"}) + "\n")
+    rc, err = batch_run(snaps)
+    assert rc == 2 and "videos.jsonl:1: not valid JSON" in err
+
+
+def test_train_out_into_a_directory_of_other_files_is_refused(env: dict[str, Path],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    mine = env["root"] / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    rc, err = _err(env, capsys, "train", "--dataset", str(env["ds"]), "--out", str(mine))
+    assert rc == 2 and "not a model run" in err and (mine / "notes.txt").read_text() == "keep"

@@ -44,3 +44,69 @@ def test_targets_without_rows_are_skipped_and_reported(tmp_path: Path, tiny: Mod
     assert "views_21d" in result.metrics["skipped"]
     assert not (tmp_path / "run" / "model_views_21d.cbm").exists()
     assert "views_21d" in (tmp_path / "run" / "report.md").read_text()
+
+
+def _snapshot_files(run_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(run_dir.iterdir())}
+
+
+def test_interrupted_retrain_leaves_the_previous_run_whole(tmp_path: Path, tiny: ModelSettings) -> None:
+    ds = write_synthetic(tmp_path / "ds", n=200, seed=9)
+    run_dir = tmp_path / "runs" / "run"
+    train(ds, tiny, run_dir)
+    before = _snapshot_files(run_dir)
+
+    events: list[dict] = []
+
+    def interrupt_after_first_target(event: dict) -> None:
+        events.append(event)
+        if event["type"] == "train_target_done":
+            raise KeyboardInterrupt  # what Ctrl-C does in the middle of the loop
+
+    with pytest.raises(KeyboardInterrupt):
+        train(ds, replace(tiny, iterations=25), run_dir, on_event=interrupt_after_first_target)
+    # the first target's new models were written, but not into the run: it is the old one, byte for byte
+    assert _snapshot_files(run_dir) == before
+    assert [p.name for p in run_dir.parent.iterdir()] == ["run"]  # no staging directory left behind
+    assert events[-1] == {"type": "train_failed", "message": "interrupted"}
+
+    result = train(ds, replace(tiny, iterations=25), run_dir)  # the rerun replaces the old run
+    assert result.metrics["targets"] and _snapshot_files(run_dir) != before
+    assert [p.name for p in run_dir.parent.iterdir()] == ["run"]
+
+
+def test_out_dir_with_other_files_is_refused(tmp_path: Path, tiny: ModelSettings) -> None:
+    ds = write_synthetic(tmp_path / "ds", n=200, seed=10)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="not a model run"):
+        train(ds, tiny, out)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_unusable_datasets_are_refused_with_the_file_named(tmp_path: Path, tiny: ModelSettings) -> None:
+    import json
+
+    ds = write_synthetic(tmp_path / "ds", n=200, seed=11)
+    meta_path = ds / "dataset_meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "schema_version": 99}))
+    with pytest.raises(ValueError, match=r"dataset_meta.json: schema_version 99 is not supported"):
+        train(ds, tiny, tmp_path / "r1")
+    meta_path.write_text("{broken")
+    with pytest.raises(ValueError, match=r"dataset_meta.json: not valid JSON"):
+        train(ds, tiny, tmp_path / "r2")
+    meta_path.write_text(json.dumps(meta))
+    frame = pd.read_parquet(ds / "dataset.parquet")
+    frame.iloc[:0].to_parquet(ds / "dataset.parquet", index=False)  # what a build that kept no row writes
+    with pytest.raises(ValueError, match=r"dataset.parquet: the dataset has no rows"):
+        train(ds, tiny, tmp_path / "r3")
+    assert not (tmp_path / "r3").exists()
+
+
+def test_dataset_schema_version_matches_the_builder() -> None:
+    from engine.dataset.builder import SCHEMA_VERSION
+    from engine.model.data import DATASET_SCHEMA_VERSION
+
+    assert DATASET_SCHEMA_VERSION == SCHEMA_VERSION
