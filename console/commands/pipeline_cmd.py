@@ -9,7 +9,6 @@ training live.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -47,17 +46,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_pipeline)
 
 
-def _horizons(value: str | None) -> list[int] | None:
-    if value is None:
-        return None
-    if value.strip().lower() == "none":
-        return []
-    try:
-        return [int(x) for x in value.split(",") if x.strip()]
-    except ValueError:
-        raise UsageError(f"--required-horizons: expected e.g. 14,21 or none, got {value!r}") from None
-
-
 class StageDisplay:
     """Headless lines for pipeline stages, dataset build and training progress."""
 
@@ -91,9 +79,16 @@ def _run(ctx: CliContext, spec: Any, no_ui: bool, demo: bool) -> int:
     ui = not no_ui and sys.stdout.isatty() and sys.stdin.isatty()
     if ui:
         return _run_in_console(ctx, spec, demo)
+    from engine.dataset.adapters import DatasetInputError
+    from engine.model.data import DatasetError
+    from engine.model.predict import IncompatibleInput, InvalidSnapshot
+    from engine.model.train import NothingToTrain
+
     renderer = RichRenderer() if sys.stdout.isatty() else PlainRenderer()
     try:
         summary = Pipeline(ctx.workspace, ctx.settings, spec, StageDisplay(), [renderer]).run()
+    except (DatasetInputError, DatasetError, NothingToTrain, InvalidSnapshot, IncompatibleInput) as exc:
+        raise UsageError(str(exc)) from None  # the input data, not the code: say what is wrong, exit 2
     finally:
         renderer.close()
     for path in summary.get("predictions", []):
@@ -140,20 +135,30 @@ def run_demo(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def run_pipeline(args: argparse.Namespace, ctx: CliContext) -> int:
+    from console.commands.dataset_cmd import parse_horizons
+    from engine.dataset.settings import SNAPSHOT_FORMATS
+    from engine.model.predict import load_snapshot
     from engine.workflow import PipelineSpec
 
     for what, path in (("--videos", args.videos), ("--snapshots", args.snapshots), ("--channels", args.channels)):
         if path and not Path(path).is_file():
             raise UsageError(f"{what} {path}: no such file")
+    if args.format not in SNAPSHOT_FORMATS:
+        raise UsageError(f"unknown --format {args.format!r} (known: {', '.join(SNAPSHOT_FORMATS)})")
+    required = parse_horizons(args.required_horizons)
+    unknown = sorted(set(required or []) - set(ctx.settings.dataset.horizons_days))
+    if unknown:
+        raise UsageError(f"--required-horizons {args.required_horizons}: {unknown} not among [dataset] horizons_days "
+                         f"{list(ctx.settings.dataset.horizons_days)}")
     predict = []
-    for key, snap in args.predict:
+    for key, snap in args.predict:  # checked now, not after the extraction and the training
         try:
-            snapshot = json.loads(Path(snap).read_text()) if not snap.strip().startswith("{") else json.loads(snap)
+            snapshot = load_snapshot(snap)
         except (OSError, ValueError) as exc:
-            raise UsageError(f"--predict {key} {snap}: cannot read the snapshot JSON: {exc}") from None
+            raise UsageError(f"--predict {key} {snap}: {exc}") from None
         predict.append({"video_key": key, "snapshot": snapshot})
     spec = PipelineSpec(name=args.name, snapshots=str(Path(args.snapshots).resolve()), fmt=args.format,
                         videos=str(Path(args.videos).resolve()) if args.videos else None,
                         channels=str(Path(args.channels).resolve()) if args.channels else None,
-                        required_horizons=_horizons(args.required_horizons), predict=predict)
+                        required_horizons=required, predict=predict)
     return _run(ctx, spec, args.no_ui, demo=False)
