@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from console.cli import CliContext, UsageError
+from console.cli import EXIT_INTERRUPTED, CliContext, UsageError
 from console.commands.common import batch_or_latest, follow_headless
 
 
@@ -31,4 +31,12 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         from console.commands.console_cmd import open_console
 
         return open_console(ctx, batch_id)
-    return follow_headless(ctx.workspace, batch_id, args.json)
+    code = follow_headless(ctx.workspace, batch_id, args.json)
+    # The log ended without batch_finished/batch_stopped and nobody holds the batch: its supervisor
+    # died (kill -9, OOM killer, reboot). Say so instead of ending quietly with 0.
+    if not api.supervisor_running(ctx.workspace, batch_id) and api.batch_status(ctx.workspace, batch_id)["state"] in (
+            "interrupted", "created"):
+        print(f"vidops: batch {batch_id} has no running supervisor and did not finish (crashed, killed or never "
+              f"started); 'vidops resume {batch_id}' continues it", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return code

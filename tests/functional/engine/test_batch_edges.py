@@ -42,3 +42,17 @@ def test_status_says_what_to_do_next(tmp_path: Path) -> None:
     (tmp_path / "ws" / "batches" / "b" / "state.jsonl").unlink()  # as if its supervisor never started
     out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
     assert "batch     b  (created)" in out and "1 total" in out and "vidops resume b" in out
+
+
+def test_attach_to_a_batch_whose_supervisor_died_says_so(tmp_path: Path) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    ws = tmp_path / "ws"
+    vidops(ws, cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
+    assert vidops(ws, cfg, "attach", "b", "--no-ui", check=1).stderr == ""  # finished: the run's exit code
+    with (ws / "batches" / "b" / "state.jsonl").open("a") as fh:  # a resumed supervisor, then kill -9
+        fh.write('{"v": 1, "type": "batch_started", "ts": 1.0, "batch_id": "b", "total": 1, "resumed": true}\n')
+    out = vidops(ws, cfg, "attach", "b", "--no-ui", check=130)
+    assert "no running supervisor" in out.stderr and "vidops resume b" in out.stderr
