@@ -178,7 +178,7 @@ class Loudness:
     max_short_term_lufs: float | None  # None: shorter than 3 s or digital silence
     true_peak_dbtp: float | None  # None: digital silence
     sample_peak_dbfs: float | None
-    silent: bool  # no 400 ms block above the -70 LUFS absolute gate
+    silent: bool  # no 400 ms block above the -70 LUFS absolute gate (shorter: the whole clip)
     sample_rate: int
     channels: int
     duration_s: float
@@ -226,6 +226,10 @@ def measure(samples: np.ndarray, sample_rate: int, channel_names: Sequence[str],
 
     integrated, _ = _gated_mean_lufs(m_pow, REL_GATE_LU)
     silent = integrated is None
+    if m_pow.size == 0 and x.shape[1]:
+        # shorter than one 400 ms block, so no gating block exists: judge the whole clip as
+        # one block (a 0.2 s tone was reported silent)
+        silent = not float(_lufs(cum[-1] / x.shape[1])) > ABS_GATE_LUFS
 
     lra: float | None = None
     if s_pow.size:
@@ -290,7 +294,7 @@ class LoudnessModule(Module):
     """EBU R128 loudness of the first audio stream (see module docstring)."""
 
     name = "loudness"
-    version = "1"
+    version = "2"  # 2: silent of clips shorter than 400 ms judged on the whole clip
     defaults: ClassVar[dict[str, Any]] = {"true_peak": True}
     outputs: ClassVar[dict[str, ArraySpec]] = {
         "momentary_lufs": ArraySpec("float32", ("m",), doc="400 ms loudness every 0.1 s, LUFS, floored at -120"),

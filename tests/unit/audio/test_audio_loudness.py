@@ -80,6 +80,11 @@ def test_silence_and_short_clips_use_documented_sentinels() -> None:
     assert short.short_term_lufs.size == 0
     tiny = measure(np.stack([sine(997, 0.1, 0.2)] * 2), SR, ["FL", "FR"])
     assert tiny.integrated_lufs is None and tiny.momentary_lufs.size == 0
+    # no 400 ms gating block exists: a tone under 400 ms is not "silent" (it read true)
+    assert not tiny.silent
+    assert measure(np.stack([sine(997, 1e-5, 0.2)] * 2), SR, ["FL", "FR"]).silent  # ~-97 LUFS
+    assert measure(np.zeros((2, 4800), np.float32), SR, ["FL", "FR"]).silent
+    assert measure(np.zeros((2, 0), np.float32), SR, ["FL", "FR"]).silent
 
 
 def test_relative_gate_drops_quiet_passages() -> None:
