@@ -74,6 +74,8 @@ def _next_step(doc: dict[str, Any]) -> str | None:
     if state in ("interrupted", "created", "stopped") and c["queued"]:
         why = {"interrupted": "its supervisor is gone", "created": "it never started", "stopped": "it was stopped"}
         return f"{why[state]}; 'vidops resume {b}' continues the {c['queued']} unfinished videos"
+    if state == "error":
+        return f"fix what the fatal alert names (see {doc['batch_dir']}/logs/workers.log), then 'vidops resume {b}'"
     if state == "paused":
         return f"'vidops resume {b}' starts new videos again"
     transient = sum(1 for f in doc["failed"] if f.get("transient") or f.get("error_class") == "unknown")

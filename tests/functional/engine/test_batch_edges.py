@@ -56,3 +56,11 @@ def test_attach_to_a_batch_whose_supervisor_died_says_so(tmp_path: Path) -> None
         fh.write('{"v": 1, "type": "batch_started", "ts": 1.0, "batch_id": "b", "total": 1, "resumed": true}\n')
     out = vidops(ws, cfg, "attach", "b", "--no-ui", check=130)
     assert "no running supervisor" in out.stderr and "vidops resume b" in out.stderr
+
+
+def test_status_hint_for_a_batch_ended_by_a_fatal_error() -> None:
+    from console.commands.status_cmd import _next_step
+
+    doc = {"batch_id": "b", "state": "error", "batch_dir": "/ws/batches/b", "failed": [],
+           "counts": {"queued": 3, "failed": 0}}
+    assert "vidops resume b" in (_next_step(doc) or "") and "workers.log" in (_next_step(doc) or "")
