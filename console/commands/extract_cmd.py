@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     task = {"video_path": path, "platform_id": "local", "video_id": Path(path).stem, "fingerprint": fingerprint(path)}
     tmp = None
     if args.out:
-        root = Path(args.out)
+        root = Path(args.out).resolve()  # the printed run_dir must work from any directory
     else:
         tmp = tempfile.TemporaryDirectory(prefix="vidops-extract-")
         root = Path(tmp.name)

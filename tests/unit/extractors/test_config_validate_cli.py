@@ -119,6 +119,17 @@ def _tiny_model(tmp_path: Path) -> tuple[Path, Path]:
     return model, labels
 
 
+def test_cli_extract_json_run_dir_is_absolute(silent_video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # --out relative to the working directory: the printed run_dir must still be usable
+    # from elsewhere (it was echoed relative)
+    path, _ = silent_video
+    monkeypatch.chdir(tmp_path)
+    assert main(["extract", str(path), "--out", "rel", "--only", "cut_detection", "--json"]) == 0
+    run_dir = Path(json.loads(capsys.readouterr().out)["run_dir"])
+    assert run_dir.is_absolute() and (run_dir / "manifest.json").is_file()
+
+
 def test_scene_classification_runs_a_torchscript_model(silent_video, tmp_path: Path) -> None:
     path, _ = silent_video
     manifest, _ = extract(path, tmp_path, {"extract.modules": ["scene_classification"]})
