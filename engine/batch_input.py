@@ -100,13 +100,20 @@ def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
         if "video_path" not in header:
             raise ListFileError(f"{path}: no 'video_path' column in the header (found: {', '.join(header) or 'nothing'})")
         rows = []
+        start = reader.line_num + 1
         for rec in reader:
+            if any("\n" in (rec.get(k) or "") or "\r" in (rec.get(k) or "") for k in _KNOWN):
+                # An unbalanced quote swallows every following line into one value: running the
+                # rest would silently drop those rows, so the list as a whole is refused.
+                raise ListFileError(f"{path}: lines {start}-{reader.line_num}: a quote opened on line {start} is not "
+                                    "closed on that line, so these lines were read as one value; fix the quoting")
             extra = [v for v in rec.pop(None, None) or [] if v and v.strip()]
             if extra:  # silently dropping them would keep a row whose values have shifted
                 rec[_EXTRA] = (f"{len(header) + len(extra)} values but the header has {len(header)} columns "
                                f"(a comma inside an unquoted value? quote it)")
             # Line number of the record's last line, 1-based including the header line.
             rows.append((reader.line_num, rec))
+            start = reader.line_num + 1
         return rows
 
 

@@ -87,6 +87,7 @@ def test_json_and_jsonl(media: Path) -> None:
         ("l.json", '{"video_path": "a.mp4"}', "expected a JSON array"),
         ("l.jsonl", '{"video_path": "a.mp4"}\n{oops\n', "line 2"),
         ("l.jsonl", '{"path": "a.mp4"}\n', "no record has a 'video_path'"),
+        ("l.csv", 'video_path,video_id\na.mp4,1\n"b.mp4,2\na.mp4,3\na.mp4,4\n', "lines 3-5: a quote opened on line 3"),
     ],
 )
 def test_unusable_list_files(media: Path, name: str, body: str, fragment: str) -> None:
@@ -136,3 +137,9 @@ def test_json_zero_and_blank_ids(media: Path) -> None:
     (media / "l.json").write_text(json.dumps([{"video_path": "a.mp4", "video_id": 0, "platform_id": " "}]))
     (r,) = read_list(media / "l.json")
     assert (r.platform_id, r.video_id, r.invalid) == ("local", "0", None)
+
+
+def test_quoted_multi_line_metadata_is_fine(media: Path) -> None:
+    rows = read_list(csv(media, 'video_path,title\na.mp4,"two\nlines"\nb.mp4,x\n'))
+    assert [r.invalid for r in rows] == [None, None] and rows[0].metadata == {"title": "two\nlines"}
+    assert [r.row for r in rows] == [3, 4]
