@@ -98,7 +98,10 @@ def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         if "video_path" not in header:
-            raise ListFileError(f"{path}: no 'video_path' column in the header (found: {', '.join(header) or 'nothing'})")
+            hint = next((f"; the header looks {name}-separated, and the list must be comma-separated"
+                         for sep, name in ((";", "semicolon"), ("\t", "tab")) if len(header) == 1 and sep in header[0]), "")
+            raise ListFileError(f"{path}: no 'video_path' column in the header "
+                                f"(found: {', '.join(header) or 'nothing'}){hint}")
         rows = []
         start = reader.line_num + 1
         for rec in reader:
@@ -119,7 +122,7 @@ def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 def _read_json(path: Path) -> list[tuple[int, dict[str, Any]]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # editors on Windows add a BOM
     except ValueError as exc:
         raise ListFileError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(data, list):
@@ -129,7 +132,7 @@ def _read_json(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     rows = []
-    with path.open("r", encoding="utf-8") as fh:
+    with path.open("r", encoding="utf-8-sig") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -177,6 +180,9 @@ def normalize(row_no: int, rec: Any, base: Path) -> VideoRow:
     given_id = _text(rec.get("video_id"))
     video_id = given_id or (derive_video_id(raw_path) if raw_path else "")
     metadata = {k: v for k, v in rec.items() if k not in _KNOWN}
+    if "\x00" in raw_path:  # no file system accepts it (and os.stat raises on it): a row problem
+        extra = extra or "video_path contains a NUL byte"
+        raw_path = raw_path.replace("\x00", "\\0")
     resolved = str((base / raw_path).resolve()) if raw_path and not os.path.isabs(raw_path) else raw_path
     row = VideoRow(row_no, resolved, platform_id, video_id,
                    channel_id=(str(rec["channel_id"]) if rec.get("channel_id") not in (None, "") else None),

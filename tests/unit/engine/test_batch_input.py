@@ -88,6 +88,7 @@ def test_json_and_jsonl(media: Path) -> None:
         ("l.jsonl", '{"video_path": "a.mp4"}\n{oops\n', "line 2"),
         ("l.jsonl", '{"path": "a.mp4"}\n', "no record has a 'video_path'"),
         ("l.csv", 'video_path,video_id\na.mp4,1\n"b.mp4,2\na.mp4,3\na.mp4,4\n', "lines 3-5: a quote opened on line 3"),
+        ("l.csv", "video_path;video_id\na.mp4;1\n", "semicolon-separated"),
     ],
 )
 def test_unusable_list_files(media: Path, name: str, body: str, fragment: str) -> None:
@@ -143,3 +144,11 @@ def test_quoted_multi_line_metadata_is_fine(media: Path) -> None:
     rows = read_list(csv(media, 'video_path,title\na.mp4,"two\nlines"\nb.mp4,x\n'))
     assert [r.invalid for r in rows] == [None, None] and rows[0].metadata == {"title": "two\nlines"}
     assert [r.row for r in rows] == [3, 4]
+
+
+def test_bom_in_json_lists_and_nul_in_a_path(media: Path) -> None:
+    (media / "l.json").write_bytes(b"\xef\xbb\xbf" + json.dumps([{"video_path": "a.mp4"}]).encode())
+    (media / "l.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps({"video_path": "a.mp4"}).encode() + b"\n")
+    assert read_list(media / "l.json")[0].invalid is None and read_list(media / "l.jsonl")[0].invalid is None
+    rows = read_list(csv(media, "video_path\na.mp4\x00\nb.mp4\n"))
+    assert "row 2: video_path contains a NUL byte" in (rows[0].invalid or "") and rows[1].invalid is None
