@@ -9,12 +9,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
+import re
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from console.cli import CliContext, UsageError
+
+JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def register(subparsers: Any) -> None:
@@ -46,12 +50,15 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError(f"--dataset {dataset}: no dataset.parquet + dataset_meta.json there")
     settings = ctx.settings.model
     if args.out:
-        run_dir = Path(args.out)
+        run_dir = Path(os.path.abspath(args.out))  # "." would otherwise give an empty run id
         run_id = run_dir.name
     else:
         run_id = new_run_id(asdict(settings), dataset)
         root = Path(settings.artifacts_dir) if settings.artifacts_dir else ctx.workspace / "artifacts"
         run_dir = root / run_id
+    if args.job_id is not None and not JOB_ID.fullmatch(args.job_id):
+        raise UsageError(f"--job-id {args.job_id!r}: use letters, digits, '.', '_' and '-' "
+                         "(it names a directory under <workspace>/jobs/)")
     job_id = args.job_id or f"train-{run_id}"
     events_path = ctx.workspace / "jobs" / job_id / "events.jsonl"
     with EventWriter(events_path) as writer:

@@ -62,7 +62,12 @@ def is_run_dir(path: Path) -> bool:
 
 
 def check_out_dir(path: Path) -> None:
-    """Refuse an ``--out`` that is a file, or a non-empty directory that is not a model run."""
+    """Refuse an ``--out`` that is a file, a non-empty directory that is not a model run, or the
+    current directory (or one above it): publishing renames the run directory."""
+    cwd = Path.cwd()
+    if path.is_dir() and (path.resolve() == cwd.resolve() or path.resolve() in cwd.resolve().parents):
+        raise FileExistsError(f"{path} is the current directory or contains it; the run directory is replaced "
+                              "as a whole, so give a path outside the current directory")
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{path} exists and is not a directory; choose a new run directory")
     if path.is_dir() and any(path.iterdir()) and not is_run_dir(path):
@@ -84,7 +89,11 @@ def publish(staging: Path, path: Path) -> None:
     old = None
     if path.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-        os.replace(path, old / "run")
+        try:
+            os.replace(path, old / "run")
+        except OSError:
+            old.rmdir()
+            raise
     os.replace(staging, path)
     _fsync_dir(path.parent)
     if old is not None:

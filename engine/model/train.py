@@ -13,6 +13,7 @@ early-stopped models) and test (the final models) next to the baselines and writ
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -238,7 +239,7 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
           on_event: EventFn | None = None) -> TrainResult:
     """Train every target and write the run to ``run_dir``; returns its metrics."""
     emit: EventFn = on_event or (lambda _e: None)
-    run_path = Path(run_dir)
+    run_path = Path(os.path.abspath(run_dir))  # "runs/x/.." or "." have no usable name or sibling
     rid = run_id or run_path.name
     t0 = time.perf_counter()
     staging: Path | None = None

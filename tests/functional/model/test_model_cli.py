@@ -282,3 +282,16 @@ def test_train_out_into_a_directory_of_other_files_is_refused(env: dict[str, Pat
     (mine / "notes.txt").write_text("keep")
     rc, err = _err(env, capsys, "train", "--dataset", str(env["ds"]), "--out", str(mine))
     assert rc == 2 and "not a model run" in err and (mine / "notes.txt").read_text() == "keep"
+
+
+def test_train_out_dot_and_job_id_outside_the_workspace_are_refused(env: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    here = env["root"] / "cwd_run"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    rc, err = _err(env, capsys, "train", "--dataset", str(env["ds"]), "--out", ".")
+    assert rc == 2 and "is the current directory" in err and list(here.iterdir()) == []
+    rc, err = _err(env, capsys, "train", "--dataset", str(env["ds"]), "--out", str(env["root"] / "r_evil"),
+                   "--job-id", "../../evil")
+    assert rc == 2 and "--job-id '../../evil'" in err
+    assert not (env["root"] / "evil").exists() and not (env["root"] / "r_evil").exists()
