@@ -41,6 +41,8 @@ class Supervisor:
                  retry_keys: list[str] | None = None, retry_all_failed: bool = False,
                  include_permanent: bool = False, workers: int | None = None,
                  install_signals: bool = True) -> None:
+        if workers is not None and workers < 1:  # a pool of 0 or fewer never starts a video: it would wait forever
+            raise ValueError(f"workers must be at least 1, got {workers}")
         self.paths = paths
         self.meta, self.settings = load_batch_config(paths)
         self.config_hash: str = self.meta["config_hash"]

@@ -53,6 +53,8 @@ def run_resume(args: argparse.Namespace, ctx: CliContext) -> int:
 def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
     from engine import api
 
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
     paths = api.batch_paths(ctx.workspace, args.batch)
     if api.supervisor_alive(paths):
         try:

@@ -64,3 +64,13 @@ def test_status_hint_for_a_batch_ended_by_a_fatal_error() -> None:
     doc = {"batch_id": "b", "state": "error", "batch_dir": "/ws/batches/b", "failed": [],
            "counts": {"queued": 3, "failed": 0}}
     assert "vidops resume b" in (_next_step(doc) or "") and "workers.log" in (_next_step(doc) or "")
+
+
+def test_resume_with_no_workers_is_a_usage_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
+    out = vidops(tmp_path / "ws", cfg, "resume", "b", "--no-ui", "--workers", "-1", timeout=30, check=2)
+    assert "--workers must be at least 1" in out.stderr

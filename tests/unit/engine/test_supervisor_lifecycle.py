@@ -133,3 +133,10 @@ def test_workers_that_hang_before_ready_end_the_batch_as_fatal(tmp_path: Path) -
     finally:
         backend.shutdown()
         sup.writer.close()
+
+
+def test_a_pool_of_no_workers_is_refused_before_anything_is_written(finished_batch: BatchPaths) -> None:
+    before = finished_batch.state.read_bytes()
+    with pytest.raises(ValueError, match="at least 1"):
+        Supervisor(finished_batch, workers=-1, install_signals=False).run()
+    assert finished_batch.state.read_bytes() == before
