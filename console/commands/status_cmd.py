@@ -54,8 +54,7 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
     for w in doc.get("workers", []):
         print(f"worker {w['worker']} pid {w['pid']}: {w['state']} {w.get('video') or ''} {w.get('stage') or ''}")
     if doc["stats"]["components"]:
-        comps = ", ".join(f"{k} {v.get('done', 0)}/{sum(v.values())}" for k, v in doc["stats"]["components"].items())
-        print(f"components {comps}")
+        print(f"components {_components(doc['stats']['components'])}")
     for f in doc["failed"][:20]:
         print(f"FAILED {f['key']}: {f['error_class']}: {f['message']} (attempts {f['attempts']})")
     if len(doc["failed"]) > 20:
@@ -66,6 +65,12 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
     if hint:
         print(f"next      {hint}")
     return EXIT_OK
+
+
+def _components(comps: dict[str, dict[str, int]]) -> str:
+    # "clap 0/2" read as two failures; a component skipped for a reason (no audio track) says so.
+    return ", ".join(f"{k} {v.get('done', 0)}/{sum(v.values())}" + (f" ({v['skipped']} skipped)" if v.get("skipped") else "")
+                     for k, v in comps.items())
 
 
 def _next_step(doc: dict[str, Any]) -> str | None:

@@ -74,3 +74,10 @@ def test_resume_with_no_workers_is_a_usage_error(tmp_path: Path) -> None:
     vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
     out = vidops(tmp_path / "ws", cfg, "resume", "b", "--no-ui", "--workers", "-1", timeout=30, check=2)
     assert "--workers must be at least 1" in out.stderr
+
+
+def test_status_components_line_names_skipped_components() -> None:
+    from console.commands.status_cmd import _components
+
+    line = _components({"loudness": {"skipped": 2}, "probe": {"done": 2}})
+    assert line == "loudness 0/2 (2 skipped), probe 2/2"
