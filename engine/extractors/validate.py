@@ -10,6 +10,7 @@ increasing and inside the video, sample times increasing).
 from __future__ import annotations
 
 import math
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -104,18 +105,23 @@ def validate_run(run_dir: str | Path) -> list[str]:
     for key in ("platform_id", "video_id", "run_id", "components"):
         if key not in manifest:
             problems.append(f"manifest lacks {key!r}")
-    comps = manifest.get("components") or {}
-    video = manifest.get("video") or {}
-    n_frames = int(video.get("frame_count") or 0) or None
-    fps, duration = float(video.get("source_fps") or 0), float(video.get("duration_s") or 0)
+    # a damaged or hand-edited manifest is reported, not a traceback
+    comps = _mapping(manifest, "components", problems)
+    video = _mapping(manifest, "video", problems)
+    extract = _mapping(manifest, "extract", problems)
+    n_frames = int(_number(video, "frame_count", "video", problems)) or None
+    fps, duration = _number(video, "source_fps", "video", problems), _number(video, "duration_s", "video", problems)
     # the runner records the video stream's own extent when another stream outlasts it and
     # the file is whole (engine/extractors/integrity.py); the container's duration otherwise
-    duration = float((manifest.get("extract") or {}).get("video_duration_s") or duration)
+    duration = _number(extract, "video_duration_s", "extract", problems) or duration
     if n_frames and fps > 0 and duration > 1.0:
         expected = duration * fps
         if abs(n_frames - expected) > max(3.0, 0.05 * expected):
             problems.append(f"video: {n_frames} frames decoded, duration x fps = {expected:.1f}")
     for name, entry in comps.items():
+        if not isinstance(entry, dict):
+            problems.append(f"{name}: manifest entry is not an object")
+            continue
         status = entry.get("status")
         if status not in ("done", "skipped"):
             problems.append(f"{name}: status {status!r}")
@@ -126,21 +132,25 @@ def validate_run(run_dir: str | Path) -> list[str]:
             continue
         if "npz" not in entry:
             continue
-        path = run / entry["npz"]
+        path = run / str(entry["npz"])
+        if path.resolve().parent != run.resolve():
+            problems.append(f"{name}: npz {entry['npz']!r} is not a file of the run directory")
+            continue
         try:
             arrays = read_npz(path)
         except FileNotFoundError:
             problems.append(f"{name}: {entry['npz']} missing")
             continue
-        except (OSError, ValueError) as exc:
-            problems.append(f"{name}: {entry['npz']} unreadable ({exc})")
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # truncated, not a zip, pickled
+            problems.append(f"{name}: {entry['npz']} unreadable ({type(exc).__name__}: {exc})")
             continue
-        for key, meta in (entry.get("arrays") or {}).items():
+        for key, meta in _mapping(entry, "arrays", problems, name).items():
             a = arrays.get(key)
             if a is None:
                 problems.append(f"{name}: manifest lists array {key!r}, NPZ lacks it")
-            elif str(a.dtype) != meta.get("dtype") or list(a.shape) != meta.get("shape"):
-                problems.append(f"{name}.{key}: NPZ {a.dtype}{list(a.shape)} != manifest {meta.get('dtype')}{meta.get('shape')}")
+            elif not isinstance(meta, dict) or (str(a.dtype), list(a.shape)) != (meta.get("dtype"), meta.get("shape")):
+                want = f"{meta.get('dtype')}{meta.get('shape')}" if isinstance(meta, dict) else repr(meta)
+                problems.append(f"{name}.{key}: NPZ {a.dtype}{list(a.shape)} != manifest {want}")
         if name in registry.NAMES:
             try:
                 cls = registry.module_class(name)
@@ -148,5 +158,27 @@ def validate_run(run_dir: str | Path) -> list[str]:
                 cls = None
             if cls is not None and cls.outputs:
                 problems += check_arrays(name, arrays, cls.outputs)
-        problems += _sanity(name, arrays, entry.get("summary") or {}, n_frames)
+        problems += _sanity(name, arrays, _mapping(entry, "summary", problems, name), n_frames)
     return problems
+
+
+def _mapping(parent: dict[str, Any], key: str, problems: list[str], where: str = "manifest") -> dict[str, Any]:
+    """``parent[key]`` when it is an object (absent: empty); else a problem and empty."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{where}.{key}: {type(value).__name__}, expected an object")
+        return {}
+    return value
+
+
+def _number(parent: dict[str, Any], key: str, where: str, problems: list[str]) -> float:
+    """``parent[key]`` as a float (absent/null: 0); a non-number is a problem, read as 0."""
+    value = parent.get(key)
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        problems.append(f"{where}.{key}: {value!r} is not a finite number")
+        return 0.0
+    return float(value)
