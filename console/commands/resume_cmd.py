@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from console.cli import EXIT_OK, CliContext, UsageError
+from console.cli import EXIT_FAILURES, EXIT_OK, CliContext, UsageError
 from console.commands.common import run_headless
 from engine.batch import BatchPaths
 
@@ -65,6 +65,14 @@ def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
         except api.ControlError:
             pass  # the supervisor is going away
         _wait_for_exit(paths, ctx.settings.pool.grace_s + 30)
+    status = api.batch_status(ctx.workspace, args.batch)
+    if status["state"] == "finished" and not status["counts"]["queued"]:
+        # Every video has its outcome: a supervisor would only append events (and stretch the
+        # batch's elapsed time). Failed videos come back with retry, not resume.
+        c = status["counts"]
+        print(f"batch {args.batch} already finished: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed; "
+              "nothing to resume" + (f" ('vidops retry {args.batch} --all-failed' re-queues failures)" if c["failed"] else ""))
+        return EXIT_FAILURES if c["failed"] else EXIT_OK
     if args.detach:
         pid = api.start_detached(paths, workers=args.workers)
         print(paths.batch_id)

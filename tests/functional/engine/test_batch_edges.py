@@ -81,3 +81,16 @@ def test_status_components_line_names_skipped_components() -> None:
 
     line = _components({"loudness": {"skipped": 2}, "probe": {"done": 2}})
     assert line == "loudness 0/2 (2 skipped), probe 2/2"
+
+
+def test_resume_of_a_finished_batch_changes_nothing(tmp_path: Path) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
+    log = tmp_path / "ws" / "batches" / "b" / "state.jsonl"
+    before = log.read_bytes()
+    out = vidops(tmp_path / "ws", cfg, "resume", "b", "--no-ui", check=1)  # the run's exit code: a failure
+    assert "already finished" in out.stdout and "retry b --all-failed" in out.stdout
+    assert log.read_bytes() == before
