@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             result = train(dataset, settings, run_dir, run_id=run_id, on_event=on_event)
         except (FileNotFoundError, FileExistsError, ValueError) as exc:
             raise UsageError(f"train: {exc}") from None
+    for warning in report.warnings_of(result.metrics):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.metrics, sort_keys=True, indent=2))
     else:

@@ -24,6 +24,22 @@ def summary_of(scores: dict[str, Any]) -> dict[str, Any]:
             "baseline_mae": s.get("baseline_mae")}
 
 
+def warnings_of(metrics: dict[str, Any]) -> list[str]:
+    """Trained targets whose figures say little: no test row, or a calibration fitted on fewer
+    validation rows than one calibration bin holds (:data:`engine.model.calibration.MIN_BIN`)."""
+    from engine.model.calibration import MIN_BIN
+
+    out = []
+    for name, scores in metrics.get("targets", {}).items():
+        n_val = int((scores.get("validation") or {}).get("n") or 0)
+        if not scores.get("test"):
+            out.append(f"{name}: no test row, so its quality is not measured")
+        if n_val < MIN_BIN:
+            out.append(f"{name}: intervals and confidence calibrated on {n_val} validation row(s) "
+                       f"(fewer than {MIN_BIN}): do not rely on them")
+    return out
+
+
 def _gain(mae: float | None, base: float | None) -> str:
     if mae is None or not base:
         return "-"

@@ -110,3 +110,13 @@ def test_dataset_schema_version_matches_the_builder() -> None:
     from engine.model.data import DATASET_SCHEMA_VERSION
 
     assert DATASET_SCHEMA_VERSION == SCHEMA_VERSION
+
+
+def test_train_warns_about_targets_scored_on_too_few_rows() -> None:
+    from engine.model.report import warnings_of
+
+    metrics = {"targets": {"views_7d": {"validation": {"n": 1}, "test": None},  # the IN aux file's situation
+                           "likes_7d": {"validation": {"n": 120}, "test": {"n": 90}}}}
+    assert warnings_of(metrics) == [
+        "views_7d: no test row, so its quality is not measured",
+        "views_7d: intervals and confidence calibrated on 1 validation row(s) (fewer than 15): do not rely on them"]
