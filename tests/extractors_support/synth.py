@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -73,3 +74,25 @@ def make_video(path: Path, *, shots: list[int], dissolve_into: int | None = None
             for pkt in a_s.encode():
                 out.mux(pkt)
     return {"frames": len(frames), "cuts": cuts, "gradual": gradual}
+
+
+def make_vfr_video(path: Path, shots: list[tuple[int, float]]) -> list[float]:
+    """Variable frame rate: shot k is ``shots[k][0]`` frames each lasting ``shots[k][1]`` s
+    (a phone or screen recording). Returns the start time of every shot, then the end."""
+    starts, t = [], 0.0
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=FPS)
+        vs.width, vs.height, vs.pix_fmt = W, H, "yuv420p"
+        vs.options = {"crf": "18", "preset": "ultrafast", "g": "50", "bf": "0"}
+        vs.codec_context.time_base = Fraction(1, 1000)
+        for k, (n, dt) in enumerate(shots):
+            starts.append(t)
+            for i in range(n):
+                frame = av.VideoFrame.from_ndarray(_shot_frame(k, i), format="bgr24")
+                frame.pts, frame.time_base = round(t * 1000), Fraction(1, 1000)
+                for pkt in vs.encode(frame):
+                    out.mux(pkt)
+                t += dt
+        for pkt in vs.encode():
+            out.mux(pkt)
+    return [*starts, t]

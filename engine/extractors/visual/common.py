@@ -38,9 +38,24 @@ def per_shot_mean(values: np.ndarray, shot_ids: np.ndarray, n_shots: int) -> np.
     return out.astype(np.float32)
 
 
+def frame_times(cut: ModuleResult, frames: np.ndarray, fps: float) -> np.ndarray:
+    """Time (s) of each frame index in ``frames``, read from cut_detection's samples (every
+    frame) rather than index / average fps, which is wrong for variable-frame-rate video; one
+    past the last frame is the end of the video (last time + 1/fps)."""
+    idx = np.asarray(cut.arrays["sample_index"], np.int64)
+    t = np.asarray(cut.arrays["sample_time"], np.float64)
+    ext = np.r_[t, (float(t[-1]) if t.size else 0.0) + 1.0 / max(fps, 1e-6)]
+    return ext[np.clip(np.searchsorted(idx, np.asarray(frames, np.int64)), 0, len(ext) - 1)]
+
+
+def n_seconds(duration_s: float) -> int:
+    """Number of 1-second bins covering ``duration_s``: 3.0 s -> 3 (not 4), 3.05 s -> 4."""
+    return max(1, int(np.ceil(duration_s - 1e-9)))
+
+
 def per_second(values: np.ndarray, times: np.ndarray, duration_s: float) -> np.ndarray:
     """Mean of ``values`` in 1-second bins (bins without samples take the previous value)."""
-    n = max(1, int(np.ceil(max(duration_s, float(times[-1]) if len(times) else 0.0) + 1e-9)))
+    n = n_seconds(max(duration_s, float(times[-1]) if len(times) else 0.0))
     sums = np.bincount(np.minimum(times.astype(np.int64), n - 1), weights=values, minlength=n)
     counts = np.bincount(np.minimum(times.astype(np.int64), n - 1), minlength=n)
     out = np.zeros(n, np.float64)

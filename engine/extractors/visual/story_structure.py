@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engine.extractors.base import ArraySpec, Module, ModuleResult, Requirements, SkipModule
+from engine.extractors.visual.common import frame_times
 
 
 def loudness_curve(result: Any, seconds: int) -> np.ndarray | None:
@@ -58,7 +59,7 @@ def _segments(x: np.ndarray, max_segments: int, min_gain: float) -> list[int]:
 
 class StoryStructure(Module):
     name = "story_structure"
-    version = "2"  # 2: cut density of clips shorter than 3 s
+    version = "3"  # 2: cut density of clips shorter than 3 s; 3: transitions at their frame times (VFR)
     defaults: ClassVar[dict[str, Any]] = {"hook_seconds": 3.0, "max_segments": 6, "min_gain": 0.01}
     outputs: ClassVar[dict[str, ArraySpec]] = {
         "energy": ArraySpec("float32", ("t",), doc="energy per second 0..1"),
@@ -79,7 +80,7 @@ class StoryStructure(Module):
         scale = np.percentile(motion, 95) if n else 1.0
         signals = {"motion": np.clip(motion / max(scale, 1e-6), 0, 1)}
         fps = self.inputs.info.fps or 25.0
-        trans = np.concatenate([cut.arrays["hard_cuts"], cut.arrays["gradual"][:, 0]]) / fps
+        trans = frame_times(cut, np.concatenate([cut.arrays["hard_cuts"], cut.arrays["gradual"][:, 0]]), fps)
         counts = np.bincount(np.minimum(trans.astype(np.int64), n - 1), minlength=n) if n else np.zeros(0)
         # full[1:n+1] is the centred 3-second window for any n (mode="same" returns 3 values when n < 3).
         signals["cuts"] = np.clip(np.convolve(counts, np.ones(3), mode="full")[1:n + 1] / 3.0, 0, 1)

@@ -13,12 +13,12 @@ from typing import ClassVar
 import numpy as np
 
 from engine.extractors.base import ArraySpec, Module, ModuleResult, Requirements, SkipModule
-from engine.extractors.visual.common import per_second, stats
+from engine.extractors.visual.common import frame_times, per_second, stats
 
 
 class VideoPacing(Module):
     name = "video_pacing"
-    version = "1"
+    version = "2"  # 2: shot lengths from frame times (variable frame rate); no extra 1 s bin
     outputs: ClassVar[dict[str, ArraySpec]] = {
         "shot_lengths_s": ArraySpec("float32", ("s",)),
         "motion_per_second": ArraySpec("float32", ("t",)),
@@ -37,7 +37,9 @@ class VideoPacing(Module):
         fps = info.fps or (len(times) / max(info.duration_s, 1e-6))
         duration = max(info.duration_s, float(times[-1]) + 1.0 / max(fps, 1e-6) if len(times) else 0.0)
         shots = cut.arrays["shots"]
-        lengths = ((shots[:, 1] - shots[:, 0] + 1) / fps).astype(np.float32) if len(shots) else np.zeros(0, np.float32)
+        starts = frame_times(cut, shots[:, 0], fps) if len(shots) else np.zeros(0)
+        lengths = (frame_times(cut, shots[:, 1] + 1, fps) - starts).astype(np.float32) if len(shots) \
+            else np.zeros(0, np.float32)
         motion = np.asarray(cut.arrays["pixel_diff"], np.float64).copy()
         cut_pos = np.searchsorted(cut.arrays["sample_index"], cut.arrays["hard_cuts"])
         motion[np.clip(cut_pos, 0, max(len(motion) - 1, 0))] = np.nan
@@ -46,7 +48,7 @@ class VideoPacing(Module):
         n_trans = len(cut.arrays["hard_cuts"]) + len(cut.arrays["gradual"])
         trend = None
         if len(shots) >= 3:
-            trend = round(float(np.polyfit(shots[:, 0] / fps, lengths, 1)[0]), 6)
+            trend = round(float(np.polyfit(starts - starts[0], lengths, 1)[0]), 6)
         st = stats(lengths)
         summary = {
             "cuts_per_minute": round(n_trans / max(duration / 60.0, 1e-6), 4),
