@@ -88,6 +88,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     if args.format not in SNAPSHOT_FORMATS:
         raise UsageError(f"unknown --format {args.format!r} (known: {', '.join(SNAPSHOT_FORMATS)})")
+    if args.result_store and not Path(args.result_store).is_dir():
+        # only the default store may be absent: a mistyped one would silently drop every video feature
+        raise UsageError(f"--result-store {args.result_store}: no such directory")
     store = args.result_store or ctx.settings.paths.result_store or str(ctx.workspace / "result_store")
     inputs = BuildInputs(snapshots=args.snapshots, out=args.out, fmt=args.format, channels=args.channels,
                          result_store=store, csv=args.csv, required_horizons=required)

@@ -147,9 +147,12 @@ def _first_non_utf8_line(path: Path) -> str:
 def require_columns(df: pd.DataFrame, path: str, required: list[str], fmt: str) -> None:
     missing = [c for c in required if c not in df.columns]
     if missing:
+        # one column whose name holds the others: the file uses another separator (Excel's ';', tabs)
+        sep = next((s for s in (";", "\t", "|") if len(df.columns) == 1 and s in str(df.columns[0])), None)
+        hint = f"; the file seems to be separated by {sep!r}: save it with ',' as the separator" if sep else ""
         raise DatasetInputError(
             f"{path}: missing required column(s) {', '.join(missing)} for format {fmt!r} "
-            f"(columns present: {', '.join(map(str, df.columns))})")
+            f"(columns present: {', '.join(map(str, df.columns))}){hint}")
 
 
 def parse_counter(raw: pd.Series, path: str, what: str, skips: SkipLog, required: bool) -> pd.Series:

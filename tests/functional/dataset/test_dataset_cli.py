@@ -74,6 +74,17 @@ def test_usage_errors_and_failed_event(tmp_path: Path) -> None:
               "--out", str(tmp_path / "o2")], tmp_path / "ws2")
 
 
+def test_mistyped_result_store_and_other_separators_are_named(tmp_path: Path) -> None:
+    snaps = _snapshots(tmp_path / "s.csv")
+    with pytest.raises(UsageError, match="--result-store .*nope: no such directory"):
+        _run(["dataset", "build", "--snapshots", str(snaps), "--result-store", str(tmp_path / "nope"),
+              "--out", str(tmp_path / "o")], tmp_path / "ws")
+    semi = tmp_path / "semi.csv"
+    semi.write_text(snaps.read_text().replace(",", ";"))
+    with pytest.raises(UsageError, match="seems to be separated by ';'"):
+        _run(["dataset", "build", "--snapshots", str(semi), "--out", str(tmp_path / "o")], tmp_path / "ws")
+
+
 def test_fetch_channels_needs_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("YOUTUBE_API_KEY", raising=False)
     snaps = _snapshots(tmp_path / "s.csv")
