@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.atomic import atomic_write_json  # noqa: F401 - re-exported for clients writing job files
 from engine.batch import (
+    BatchAborted,
     BatchLocked,
     BatchNotFound,
     BatchPaths,
@@ -39,7 +40,7 @@ from engine.supervisor import Supervisor
 Listener = Callable[[dict[str, Any]], None]
 
 __all__ = [
-    "BatchLocked", "BatchNotFound", "BatchPaths", "ControlError", "ListFileError", "batch_status",
+    "BatchAborted", "BatchLocked", "BatchNotFound", "BatchPaths", "ControlError", "ListFileError", "batch_status",
     "command", "follow_events", "latest_batch", "list_batch_summaries", "prepare_batch", "read_events_from",
     "read_progress", "resume_batch", "retry_plan", "retry_videos", "run_foreground", "start_detached", "stop_batch",
     "supervisor_running", "video_detail", "WorkspaceError",

@@ -38,6 +38,11 @@ class WorkspaceError(RuntimeError):
     """The workspace or a batch directory cannot be written (read-only, permissions, not a folder)."""
 
 
+class BatchAborted(RuntimeError):
+    """The supervisor stopped mid-batch: its event log cannot be written (disk full, I/O error).
+    Nothing recorded is lost; the batch reads as interrupted and resume continues it."""
+
+
 def workspace_error(path: str | os.PathLike[str], exc: OSError) -> WorkspaceError:
     # An operator error (wrong --workspace, read-only mount), not a bug: say what and where.
     return WorkspaceError(f"cannot write {exc.filename or path}: {exc.strerror or exc}; "

@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from engine.batch import BatchLocked, BatchPaths
+from engine.batch import BatchAborted, BatchLocked, BatchPaths, WorkspaceError
 from engine.supervisor import Supervisor
 
 
@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     except BatchLocked as exc:
         logging.error("%s", exc)
         return 2
+    except (BatchAborted, WorkspaceError) as exc:  # an environment problem, said in one line
+        logging.error("%s", exc)
+        return 3
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from engine import retry
 from engine.alerts import Alert, AlertRules
 from engine.atomic import atomic_write_json
 from engine.backends import Backend, make_backend
-from engine.batch import BatchPaths, SupervisorLock, load_batch_config, load_videos
+from engine.batch import BatchAborted, BatchPaths, SupervisorLock, load_batch_config, load_videos
 from engine.control import ControlServer, reply
 from engine.events import EventWriter
 from engine.monitor import Monitor
@@ -72,7 +72,14 @@ class Supervisor:
     # -- events -------------------------------------------------------------------------
     def emit(self, type_: str, **fields: Any) -> dict[str, Any]:
         assert self.writer is not None
-        ev = self.writer.emit(type_, **fields)
+        try:
+            ev = self.writer.emit(type_, **fields)
+        except OSError as exc:
+            # The log is the source of truth: without it nothing can be decided safely. Stop
+            # (the finally of run() kills the workers) with a message, not a traceback.
+            raise BatchAborted(f"cannot write the event log {self.paths.state}: {exc.strerror or exc}; batch "
+                               f"{self.paths.batch_id} stopped, nothing finished is lost: fix that (free disk space), "
+                               f"then 'vidops resume {self.paths.batch_id}'") from exc
         self.state.apply(ev)
         for listener in list(self.listeners):
             try:
@@ -160,7 +167,10 @@ class Supervisor:
                 control.close()
             if self.writer is not None:
                 self.write_progress()
-                self.writer.close()
+                try:
+                    self.writer.close()
+                except OSError:  # already reported as BatchAborted; do not mask it
+                    log.exception("closing the event log failed")
             for sig, handler in old_handlers.items():
                 signal.signal(sig, handler)
             lock.release()
@@ -332,7 +342,10 @@ class Supervisor:
         workers = self.backend.describe() if self.backend is not None else []
         doc = build_progress(self.state, workers, {"paused": self.paused, "stopping": self.stopping,
                                                    "supervisor_pid": os.getpid()})
-        atomic_write_json(self.paths.progress, doc)
+        try:
+            atomic_write_json(self.paths.progress, doc)
+        except OSError as exc:  # progress.json is derived from the log: a missed write only delays it
+            log.warning("cannot write %s: %s", self.paths.progress, exc)
 
     def _signals(self) -> dict[int, Any]:
         def on_stop(signum: int, _frame: Any) -> None:

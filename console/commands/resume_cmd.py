@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from console.cli import EXIT_FAILURES, EXIT_OK, CliContext, UsageError
+from console.cli import EXIT_FAILURES, EXIT_INTERNAL, EXIT_OK, CliContext, UsageError
 from console.commands.common import run_headless
 from engine.batch import BatchPaths
 
@@ -48,6 +48,9 @@ def run_resume(args: argparse.Namespace, ctx: CliContext) -> int:
         return _resume(args, ctx)
     except (api.BatchNotFound, api.BatchLocked, api.WorkspaceError) as exc:
         raise UsageError(str(exc)) from None
+    except api.BatchAborted as exc:  # disk full mid-batch: a message and exit 3, not a traceback
+        print(f"vidops: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -119,6 +122,9 @@ def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
                                  include_permanent=args.include_permanent)
     except (api.BatchNotFound, KeyError, api.ControlError, api.BatchLocked, api.WorkspaceError) as exc:
         raise UsageError(str(exc).strip("'\"")) from None
+    except api.BatchAborted as exc:
+        print(f"vidops: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
     print(json.dumps(reply, sort_keys=True))
     if reply.get("message"):
         print(f"vidops: {reply['message']}", file=sys.stderr)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from console.cli import EXIT_OK, CliContext, UsageError
+from console.cli import EXIT_INTERNAL, EXIT_OK, CliContext, UsageError
 from console.commands.common import follow_headless, run_headless
 
 
@@ -72,6 +72,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         return run_headless(paths, args.json)
     except api.WorkspaceError as exc:
         raise UsageError(str(exc)) from None
+    except api.BatchAborted as exc:  # disk full mid-batch: a message and exit 3, not a traceback
+        print(f"vidops: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 _ = follow_headless

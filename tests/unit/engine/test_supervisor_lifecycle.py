@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 
 from engine import api
 from engine.backends.local import MAX_START_FAILURES, LocalBackend
-from engine.batch import BatchPaths
+from engine.batch import BatchAborted, BatchPaths, supervisor_alive
 from engine.config import load_settings
 from engine.events import EventWriter
 from engine.pool import WorkerHandle
@@ -140,3 +141,20 @@ def test_a_pool_of_no_workers_is_refused_before_anything_is_written(finished_bat
     with pytest.raises(ValueError, match="at least 1"):
         Supervisor(finished_batch, workers=-1, install_signals=False).run()
     assert finished_batch.state.read_bytes() == before
+
+
+def test_a_full_disk_stops_the_batch_with_a_message(finished_batch: BatchPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.supervisor as supervisor_mod
+
+    def no_space(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    class FullDisk(EventWriter):
+        def write(self, event: dict[str, object]) -> None:
+            no_space()
+
+    monkeypatch.setattr(supervisor_mod, "EventWriter", FullDisk)
+    monkeypatch.setattr(supervisor_mod, "atomic_write_json", no_space)  # progress.json fails too
+    with pytest.raises(BatchAborted, match="No space left on device.*vidops resume b1"):
+        Supervisor(finished_batch, install_signals=False).run()
+    assert not supervisor_alive(finished_batch)  # the lock is released: resume can take over
