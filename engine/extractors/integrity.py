@@ -7,7 +7,10 @@ before the duration the header declares. But the same shortfall is legitimate wh
 stream outlasts the picture: a Matroska video stream has no duration of its own, so the probe
 falls back to the container's, the longest stream's. Telling them apart takes one demux pass
 (packets only, no decoding), and only when the shortfall is there: in a truncated file every
-stream stops at the cut; otherwise some stream's packets reach the declared end.
+stream stops at the cut; in a file whose video stops decoding part-way (damaged data: the
+decoder gives up, its error is swallowed as a damaged tail) the video packets go on past the
+last decoded frame; otherwise the video packets end with the frames and another stream's
+packets reach the declared end.
 """
 
 from __future__ import annotations
@@ -25,34 +28,46 @@ def tolerance_s(duration_s: float, fps: float) -> float:
     return max(3.0 / fps if fps > 0 else 0.0, 0.05 * duration_s)
 
 
-def packets_end_s(path: str) -> float:
-    """Latest end time (pts + duration) over every packet of every stream, in seconds."""
-    end = 0.0
+def packets_end_s(path: str) -> tuple[float, float, float]:
+    """(container start, latest packet end over every stream, latest packet end of the first
+    video stream -- the one the decoder reads), in seconds on the streams' own timeline."""
+    end = video_end = 0.0
     with av.open(path) as container:
+        video = container.streams.video[0]
+        start = float(container.start_time or 0) / 1_000_000
         for packet in container.demux():
             if packet.pts is None or packet.time_base is None:
                 continue
-            end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
-    return end
+            t = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+            end = max(end, t)
+            if packet.stream.index == video.index:
+                video_end = max(video_end, t)
+    return start, end, video_end
 
 
 def check_complete(path: str, duration_s: float, fps: float, first_t: float, last_t: float,
                    frames: int) -> dict[str, Any]:
     """Facts to record when the decoded video ends early but the file is whole (empty when it
-    does not end early); raises :class:`Undecodable` when the file is truncated."""
+    does not end early); raises :class:`Undecodable` when the file is truncated or its video
+    stops decoding before its packets end."""
     if duration_s <= 1.0 or fps <= 0 or frames == 0:
         return {}
+    decoded_end = last_t + 1.0 / fps
     video_s = max(0.0, last_t - first_t) + 1.0 / fps
     tol = tolerance_s(duration_s, fps)
     if duration_s - video_s <= tol:
         return {}
     try:
-        end = packets_end_s(path)
+        start, end, video_end = packets_end_s(path)
     except av.error.FFmpegError as exc:
         raise Undecodable(f"{path}: damaged: demuxing failed after {frames} video frames ({exc})") from None
-    if end < duration_s - tol:
+    if end - start < duration_s - tol:
         raise Undecodable(
-            f"{path} is truncated or damaged: its streams end at {end:.2f} s of the {duration_s:.2f} s "
-            f"the container declares ({frames} video frames decoded, up to {video_s:.2f} s)")
+            f"{path} is truncated or damaged: its streams end at {end - start:.2f} s of the {duration_s:.2f} s "
+            f"the container declares ({frames} video frames decoded, {video_s:.2f} s)")
+    if decoded_end < video_end - tol:
+        raise Undecodable(
+            f"{path} is damaged: its video stops decoding at {decoded_end - start:.2f} s, its packets go on "
+            f"to {video_end - start:.2f} s ({frames} frames decoded)")
     # whole file, another stream runs longer: the frame-count check uses the video's own extent
-    return {"video_duration_s": round(video_s, 6), "streams_end_s": round(end, 6)}
+    return {"video_duration_s": round(video_s, 6), "streams_end_s": round(end - start, 6)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import pytest
 
 from engine.errors import Undecodable
@@ -45,3 +46,20 @@ def test_whole_mkv_is_not_scanned(tmp_path: Path) -> None:
     manifest, run = extract(video, tmp_path / "rs", MODULES)
     assert "video_duration_s" not in manifest["extract"] and "streams_end_s" not in manifest["extract"]
     assert validate_run(run.path) == []
+
+
+def test_video_that_stops_decoding_mid_file_is_undecodable(tmp_path: Path) -> None:
+    # one video packet with an impossible NAL length: FFmpeg gives up there while the audio
+    # and the video packets go on to the end (not a shorter video stream: a damaged one)
+    whole = tmp_path / "whole.mp4"
+    make_video(whole, shots=[40, 40, 40], audio=True)
+    with av.open(str(whole)) as container:
+        packets = [p for p in container.demux(video=0) if p.pos is not None and p.pos >= 0]
+    target = packets[len(packets) // 3]
+    data = bytearray(whole.read_bytes())
+    data[target.pos:target.pos + 4] = b"\xff\xff\xff\xff"
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(Undecodable) as err:
+        extract(damaged, tmp_path / "rs", MODULES)
+    assert str(damaged) in str(err.value) and "stops decoding" in str(err.value)
