@@ -112,7 +112,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         else:
             manifest = load_manifest(args.run)
             if not manifest:
-                raise UsageError(f"--run {args.run}: no manifest.json there")
+                raise UsageError(f"--run {args.run}: no readable manifest.json there (not a result-store run directory)")
             if manifest.get("status") != "complete":
                 raise UsageError(f"--run {args.run}: run is not complete (status {manifest.get('status')!r})")
             predict.check_extractor_hash(model, manifest.get("config_hash"), f"run {args.run}")

@@ -82,6 +82,14 @@ def load_dataset(directory: str | Path) -> Dataset:
     missing = [c for c in ("channel_key", "snapshot1_time", "video_id") if c not in frame.columns]
     if missing:
         raise DatasetError(f"{parquet}: missing required columns {missing}")
+    # A meta from another build (files copied by hand, an interrupted rebuild by an older vidops)
+    # would otherwise train on all-NaN columns without a word.
+    listed = [c for key in ("feature_columns", "target_columns", "mask_columns") for c in meta.get(key) or []]
+    absent = [c for c in listed if c not in frame.columns]
+    if absent:
+        raise DatasetError(f"{meta_path} lists {len(absent)} column(s) that {parquet.name} lacks ({', '.join(absent[:5])}"
+                           f"{', ...' if len(absent) > 5 else ''}): the two files are from different builds; "
+                           "rebuild the dataset")
     if frame.empty:
         raise DatasetError(f"{parquet}: the dataset has no rows; see {path / 'report.md'} for what the build "
                            "skipped or dropped")

@@ -295,3 +295,12 @@ def test_train_out_dot_and_job_id_outside_the_workspace_are_refused(env: dict[st
                    "--job-id", "../../evil")
     assert rc == 2 and "--job-id '../../evil'" in err
     assert not (env["root"] / "evil").exists() and not (env["root"] / "r_evil").exists()
+
+
+def test_predict_run_with_an_unreadable_manifest(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    run = env["root"] / "store" / "youtube" / "broken" / "r1"
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text("{")
+    rc, err = _err(env, capsys, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot",
+                   json.dumps(SNAPSHOT))
+    assert rc == 2 and "no readable manifest.json there" in err

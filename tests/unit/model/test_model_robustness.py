@@ -120,3 +120,11 @@ def test_train_warns_about_targets_scored_on_too_few_rows() -> None:
     assert warnings_of(metrics) == [
         "views_7d: no test row, so its quality is not measured",
         "views_7d: intervals and confidence calibrated on 1 validation row(s) (fewer than 15): do not rely on them"]
+
+
+def test_meta_and_table_from_different_builds_are_refused(tmp_path: Path, tiny: ModelSettings) -> None:
+    ds = write_synthetic(tmp_path / "ds", n=200, seed=12)
+    frame = pd.read_parquet(ds / "dataset.parquet")
+    frame.drop(columns=["s1_views"]).to_parquet(ds / "dataset.parquet", index=False)
+    with pytest.raises(ValueError, match=r"dataset_meta.json lists 1 column\(s\) that dataset.parquet lacks \(s1_views\)"):
+        train(ds, tiny, tmp_path / "run")
