@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+from engine.backends import BackendUnavailable
 from engine.batch import BatchAborted, BatchLocked, BatchPaths, WorkspaceError
 from engine.supervisor import Supervisor
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     except BatchLocked as exc:
         logging.error("%s", exc)
         return 2
-    except (BatchAborted, WorkspaceError) as exc:  # an environment problem, said in one line
+    except (BatchAborted, WorkspaceError, BackendUnavailable) as exc:  # an environment problem, said in one line
         logging.error("%s", exc)
         return 3
 

@@ -21,7 +21,7 @@ from typing import Any
 from engine import retry
 from engine.alerts import Alert, AlertRules
 from engine.atomic import atomic_write_json
-from engine.backends import Backend, make_backend
+from engine.backends import Backend, BackendUnavailable, make_backend
 from engine.batch import BatchAborted, BatchPaths, SupervisorLock, load_batch_config, load_videos
 from engine.control import ControlServer, reply
 from engine.events import EventWriter
@@ -113,7 +113,12 @@ class Supervisor:
             self._queue(key)
         if keys or all_failed:
             self.retry_videos(keys, all_failed, include_permanent)
-        self.backend = make_backend(self, n)
+        try:
+            self.backend = make_backend(self, n)
+        except BackendUnavailable as exc:  # e.g. Ray missing or its cluster unreachable: no worker can start
+            self.on_fatal(str(exc))  # close the batch_started above (else it reads as a crash: "interrupted")
+            self.emit("batch_finished", state="error", counts=self.state.counts(), message=self.fatal)
+            raise
 
     def _queue(self, key: str, reset_budget: bool = False) -> None:
         row = self.tasks[key]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import api
+from engine.backends import BackendUnavailable
 from engine.backends.local import MAX_START_FAILURES, LocalBackend
 from engine.batch import BatchAborted, BatchPaths, supervisor_alive
 from engine.config import load_settings
@@ -158,3 +159,18 @@ def test_a_full_disk_stops_the_batch_with_a_message(finished_batch: BatchPaths, 
     with pytest.raises(BatchAborted, match="No space left on device.*vidops resume b1"):
         Supervisor(finished_batch, install_signals=False).run()
     assert not supervisor_alive(finished_batch)  # the lock is released: resume can take over
+
+
+def test_an_unavailable_backend_ends_the_batch_as_error(finished_batch: BatchPaths,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.supervisor as supervisor_mod
+
+    def unreachable(*_a: object) -> None:
+        raise BackendUnavailable("cannot connect to Ray at ray://nowhere:10001")
+
+    monkeypatch.setattr(supervisor_mod, "make_backend", unreachable)
+    with pytest.raises(BackendUnavailable):
+        Supervisor(finished_batch, install_signals=False).run()
+    doc = api.batch_status(finished_batch.root.parent.parent, "b1")
+    assert doc["state"] == "error"  # not "interrupted", as after a crash
+    assert any(a["kind"] == "fatal" and "ray://nowhere" in a["message"] for a in doc["alerts"])
