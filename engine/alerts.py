@@ -63,7 +63,8 @@ class AlertRules:
     def on_metrics(self, metrics: dict[str, Any]) -> list[Alert]:
         free = metrics.get("disk_free_gb")
         low = free is not None and free < self.cfg.min_free_disk_gb
-        msg = f"low disk space: {free} GiB free in the workspace (threshold {self.cfg.min_free_disk_gb} GiB)"
+        where = metrics.get("disk_path") or "the workspace"
+        msg = f"low disk space: {free} GiB free in {where} (threshold {self.cfg.min_free_disk_gb} GiB)"
         return self._edge("low_disk", low, Alert("low_disk", "warning", msg))
 
     @staticmethod

@@ -70,19 +70,17 @@ def _safe(fn: Any) -> Any:
 class Monitor:
     """Samples the machine and a set of worker pids; keeps psutil handles between samples."""
 
-    def __init__(self, disk_path: str) -> None:
-        self.disk_path = disk_path
+    def __init__(self, disk_path: str, *more_disk_paths: str) -> None:
+        # The workspace and, when configured elsewhere, the result store: the NPZs fill the
+        # latter, so watching only the workspace missed the disk that actually runs full.
+        self.disk_paths = [disk_path, *more_disk_paths]
         self._procs: dict[int, psutil.Process] = {}
         psutil.cpu_percent(percpu=True)  # prime: the first reading is meaningless otherwise
 
     def sample(self, worker_pids: dict[int, int]) -> dict[str, Any]:
         per_core = psutil.cpu_percent(percpu=True)
         vm = psutil.virtual_memory()
-        try:
-            du = psutil.disk_usage(self.disk_path)
-            disk_free_gb = round(du.free / 2**30, 2)
-        except OSError:
-            disk_free_gb = None
+        disk_free_gb, disk_path = _lowest_free(self.disk_paths)
         workers = {}
         for wid, pid in worker_pids.items():
             proc = self._procs.get(pid)
@@ -104,8 +102,25 @@ class Monitor:
             "ram_used_gb": round((vm.total - vm.available) / 2**30, 2),
             "ram_total_gb": round(vm.total / 2**30, 2),
             "disk_free_gb": disk_free_gb,
+            "disk_path": disk_path,
             "workers": workers,
             "gpus": gpus,
             "gpu_note": gpu_note,
             "load_avg": list(os.getloadavg()),
         }
+
+
+def _lowest_free(paths: list[str]) -> tuple[float | None, str | None]:
+    """(free GiB, path) of the fullest of ``paths``; a path not created yet counts as its parent."""
+    best: tuple[float | None, str | None] = (None, None)
+    for path in paths:
+        probe = path
+        while not os.path.exists(probe) and os.path.dirname(probe) != probe:
+            probe = os.path.dirname(probe)
+        try:
+            free = round(psutil.disk_usage(probe).free / 2**30, 2)
+        except OSError:
+            continue
+        if best[0] is None or free < best[0]:
+            best = (free, path)
+    return best

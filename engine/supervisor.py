@@ -138,7 +138,7 @@ class Supervisor:
             control = ControlServer(self.paths)
             sel = selectors.DefaultSelector()
             sel.register(control, selectors.EVENT_READ, "control")
-            monitor = Monitor(str(self.paths.root))
+            monitor = Monitor(str(self.paths.root), str(self.store.root))
             next_metrics = next_progress = 0.0
             while True:
                 self.backend.register(sel)
