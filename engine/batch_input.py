@@ -154,6 +154,8 @@ READERS: dict[str, Callable[[Path], list[tuple[int, dict[str, Any]]]]] = {
 def read_list(path: str | os.PathLike[str]) -> list[VideoRow]:
     """Parse and validate a list file; relative video paths resolve against its directory."""
     p = Path(path)
+    if p.is_dir():
+        raise ListFileError(f"{p}: is a folder; give the list file of its videos (.csv, .json or .jsonl)")
     if not p.is_file():
         raise ListFileError(f"{p}: list file not found")
     reader = READERS.get(p.suffix.lower())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import Any
 
@@ -60,8 +61,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         if args.detach:
             pid = api.start_detached(paths)
             print(paths.batch_id)
-            print(f"supervisor pid {pid}; follow with: vidops --workspace {ctx.workspace} attach {paths.batch_id}",
-                  file=sys.stderr)
+            print(f"supervisor pid {pid}; follow with: vidops --workspace {shlex.quote(str(ctx.workspace))} attach "
+                  f"{shlex.quote(paths.batch_id)}", file=sys.stderr)  # quoted: both may hold spaces
             return EXIT_OK
         ui = not (args.no_ui or args.json) and sys.stdout.isatty() and sys.stdin.isatty()
         if ui:

@@ -152,3 +152,8 @@ def test_bom_in_json_lists_and_nul_in_a_path(media: Path) -> None:
     assert read_list(media / "l.json")[0].invalid is None and read_list(media / "l.jsonl")[0].invalid is None
     rows = read_list(csv(media, "video_path\na.mp4\x00\nb.mp4\n"))
     assert "row 2: video_path contains a NUL byte" in (rows[0].invalid or "") and rows[1].invalid is None
+
+
+def test_a_folder_given_as_the_list(media: Path) -> None:
+    with pytest.raises(ListFileError, match="is a folder"):
+        read_list(media / "adir")
