@@ -339,9 +339,10 @@ class Supervisor:
             self.write_progress()
 
     def request_stop(self, mode: str = "graceful") -> None:
-        if self.stopping != "now":
-            self.stopping = mode
-            self.stop_deadline = time.monotonic() + (0 if mode == "now" else self.settings.pool.grace_s)
+        if self.stopping == "now" or (self.stopping == mode == "graceful"):
+            return  # a repeated 'vidops stop' must not push the grace deadline further out
+        self.stopping = mode
+        self.stop_deadline = time.monotonic() + (0 if mode == "now" else self.settings.pool.grace_s)
 
     def write_progress(self) -> None:
         workers = self.backend.describe() if self.backend is not None else []

@@ -174,3 +174,14 @@ def test_an_unavailable_backend_ends_the_batch_as_error(finished_batch: BatchPat
     doc = api.batch_status(finished_batch.root.parent.parent, "b1")
     assert doc["state"] == "error"  # not "interrupted", as after a crash
     assert any(a["kind"] == "fatal" and "ray://nowhere" in a["message"] for a in doc["alerts"])
+
+
+def test_a_second_graceful_stop_keeps_the_first_deadline(finished_batch: BatchPaths) -> None:
+    sup = Supervisor(finished_batch, install_signals=False)
+    sup.request_stop("graceful")
+    first = sup.stop_deadline
+    time.sleep(0.01)
+    sup.request_stop("graceful")
+    assert sup.stop_deadline == first
+    sup.request_stop("now")
+    assert sup.stopping == "now" and sup.stop_deadline < first
