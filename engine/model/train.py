@@ -166,6 +166,11 @@ def _fit_target(
         off = baselines.predict(offset_name, x.iloc[rows], params[offset_name]) if offset_name else 0.0
         return predictor.make_pool(x.iloc[rows], spec, y_all[rows] - off)
 
+    off_tr = baselines.predict(offset_name, x.iloc[tr], base[offset_name]) if offset_name else 0.0
+    labels_tr = y_all[tr] - off_tr
+    if np.ptp(labels_tr) <= 1e-9:  # CatBoost refuses ("All train targets are equal"): nothing to learn
+        return (f"the training target is constant ({len(tr)} rows, log1p(delta) "
+                f"{'- baseline ' if offset_name else ''}= {float(labels_tr[0]):.4g})")
     progress = _Progress(target.name, on_event, settings.progress_every, settings.progress_min_interval_s)
     plan = _plan(settings)
     train_pool, val_pool = pool(tr, base), pool(va, base)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,16 @@ def test_unreadable_snapshots_and_untrainable_data_exit_2(tmp_path: Path, capsys
     rc, _, err = _pipeline(tmp_path, capsys, "--snapshots", str(snaps), "--required-horizons", "none",
                            "--predict", "k", json.dumps(SNAPSHOT))
     assert rc == 2 and "no target could be trained" in err and "Traceback" not in err
+
+
+def test_without_videos_no_batch_path_is_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = ["video_id,snapshot_time,views,likes,comments"]
+    t0 = datetime(2018, 3, 1, 14, tzinfo=UTC)
+    for i in range(40):  # snapshot 1 spread over 40 days, +7 d each: train, validation and test rows
+        t1, t2, growth = t0 + timedelta(days=i), t0 + timedelta(days=i + 7), 1000 * (i % 7 + 1)
+        rows += [f"v{i:02d},{t1:%Y-%m-%dT%H:%M:%SZ},{100 + i},10,1",
+                 f"v{i:02d},{t2:%Y-%m-%dT%H:%M:%SZ},{100 + i + growth},20,2"]
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
+    rc, out, err = _pipeline(tmp_path, capsys, "--snapshots", str(tmp_path / "s.csv"), "--required-horizons", "none")
+    assert rc == 0, err
+    assert "batches/None" not in out and "batch       none (no --videos)" in out

@@ -128,3 +128,13 @@ def test_meta_and_table_from_different_builds_are_refused(tmp_path: Path, tiny: 
     frame.drop(columns=["s1_views"]).to_parquet(ds / "dataset.parquet", index=False)
     with pytest.raises(ValueError, match=r"dataset_meta.json lists 1 column\(s\) that dataset.parquet lacks \(s1_views\)"):
         train(ds, tiny, tmp_path / "run")
+
+
+def test_a_constant_target_is_skipped_not_a_crash(tmp_path: Path, tiny: ModelSettings) -> None:
+    ds = write_synthetic(tmp_path / "ds", n=200, seed=13)
+    frame = pd.read_parquet(ds / "dataset.parquet")
+    frame["target_likes_7d"] = np.log1p(10.0)  # every video gained exactly 10 likes
+    frame.to_parquet(ds / "dataset.parquet", index=False)
+    result = train(ds, tiny, tmp_path / "run")
+    assert "the training target is constant" in result.metrics["skipped"]["likes_7d"]
+    assert "views_7d" in result.metrics["targets"]
