@@ -61,9 +61,14 @@ def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
     paths = api.batch_paths(ctx.workspace, args.batch)
     if api.supervisor_alive(paths):
         try:
-            if api.command(ctx.workspace, args.batch, "status").get("state") != "stopping":
+            state = api.command(ctx.workspace, args.batch, "status").get("state")
+            if state == "paused":
                 reply = api.command(ctx.workspace, args.batch, "resume")
                 print(f"batch {args.batch} is running; scheduling resumed (paused={reply.get('paused')})")
+                return EXIT_OK
+            if state != "stopping":  # nothing to resume: say so rather than "scheduling resumed"
+                print(f"batch {args.batch} is already running (supervisor pid {api.read_lock_pid(paths)}); "
+                      f"watch it with 'vidops attach {args.batch}'")
                 return EXIT_OK
         except api.ControlError:
             pass  # the supervisor is going away

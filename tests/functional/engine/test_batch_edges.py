@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.batches import FAST, vidops
+from support.batches import FAST, events, vidops
 
 
 def test_unwritable_workspace_exits_2_with_a_clear_message(tmp_path: Path) -> None:
@@ -94,3 +96,20 @@ def test_resume_of_a_finished_batch_changes_nothing(tmp_path: Path) -> None:
     out = vidops(tmp_path / "ws", cfg, "resume", "b", "--no-ui", check=1)  # the run's exit code: a failure
     assert "already finished" in out.stdout and "retry b --all-failed" in out.stdout
     assert log.read_bytes() == before
+
+
+def test_resume_of_a_running_batch_says_it_is_running(tmp_path: Path, make_video: Callable[..., Path]) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST + "[pool]\ngrace_s = 0.2\n")
+    make_video("v0.avi", frames=10)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nv0.avi\n")
+    ws = tmp_path / "ws"
+    env = {"VIDOPS_FAULTS": json.dumps({"local__v0": {"sleep_s": 30}})}
+    vidops(ws, cfg, "run", str(lst), "--detach", "--batch-id", "b", env=env, check=0)
+    try:
+        out = vidops(ws, cfg, "resume", "b", check=0)
+        assert "already running" in out.stdout and "vidops attach b" in out.stdout
+        assert [e["command"] for e in events(ws, "b") if e["type"] == "command_received"] == ["status"]
+    finally:
+        vidops(ws, cfg, "stop", "b", "--now", check=0)
