@@ -185,7 +185,9 @@ def normalize(row_no: int, rec: Any, base: Path) -> VideoRow:
     if "\x00" in raw_path:  # no file system accepts it (and os.stat raises on it): a row problem
         extra = extra or "video_path contains a NUL byte"
         raw_path = raw_path.replace("\x00", "\\0")
-    resolved = str((base / raw_path).resolve()) if raw_path and not os.path.isabs(raw_path) else raw_path
+    # "~/videos/a.mp4" means the home folder, as in a shell (not a folder named "~" beside the list).
+    full = os.path.expanduser(raw_path) if raw_path.startswith("~") else raw_path
+    resolved = str((base / full).resolve()) if full and not os.path.isabs(full) else full
     row = VideoRow(row_no, resolved, platform_id, video_id,
                    channel_id=(str(rec["channel_id"]) if rec.get("channel_id") not in (None, "") else None),
                    published_at=(str(rec["published_at"]) if rec.get("published_at") not in (None, "") else None),

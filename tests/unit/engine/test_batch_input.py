@@ -157,3 +157,9 @@ def test_bom_in_json_lists_and_nul_in_a_path(media: Path) -> None:
 def test_a_folder_given_as_the_list(media: Path) -> None:
     with pytest.raises(ListFileError, match="is a folder"):
         read_list(media / "adir")
+
+
+def test_home_relative_paths(media: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(media))
+    (r,) = read_list(csv(media / "adir", "video_path\n~/a.mp4\n"))
+    assert r.invalid is None and r.video_path == str(media / "a.mp4")
