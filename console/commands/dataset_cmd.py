@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
                                    description="Build the training dataset (see docs/dataset.md).")
     sub = parser.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
     build = sub.add_parser("build", help="snapshots (+ result store, + channel index) -> DIR/dataset.parquet")
-    build.add_argument("--snapshots", required=True, metavar="FILE", help="snapshot table: .csv, .csv.gz, .parquet, .jsonl")
+    build.add_argument("--snapshots", required=True, metavar="FILE", help="snapshot table: .csv, .csv.gz, .parquet, .jsonl, .jsonl.gz or .ndjson (UTF-8)")
     build.add_argument("--format", default="generic", metavar="NAME",
                        help=f"snapshot format: {', '.join(SNAPSHOT_FORMATS)} (default: generic)")
     build.add_argument("--channels", metavar="FILE", help="channel index (CSV/parquet with channel_id, or the API cache .json)")

@@ -12,10 +12,15 @@ from console.commands.report_cmd import load_model_run
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("evaluate", help="score a trained model on a dataset, next to its baselines")
+    p = subparsers.add_parser(
+        "evaluate", help="score a trained model on a dataset, next to its baselines",
+        description="Score a trained run on a dataset built by 'vidops dataset build' (every row with a target, "
+                    "or those with snapshot 1 at or after --since), with the run's own feature spec, calibration "
+                    "and baselines. Exit code 2 when the dataset lacks the model's columns or no row is left.")
     p.add_argument("--model", required=True, metavar="RUN_DIR", help="trained run directory (or run id)")
     p.add_argument("--dataset", required=True, metavar="DIR", help="dataset directory")
-    p.add_argument("--since", metavar="DATE", help="only rows with snapshot 1 at or after DATE (UTC)")
+    p.add_argument("--since", metavar="DATE", help="only rows with snapshot 1 at or after DATE (ISO 8601, e.g. 2018-03-01 or "
+                                                         "2018-03-01T14:00:00Z; naive = UTC)")
     p.add_argument("--json", action="store_true", help="metrics[metric][horizon] = {mae, rmse, spearman, n, baseline_mae, coverage80}")
     p.set_defaults(handler=run)
 

@@ -18,13 +18,22 @@ from console.commands.report_cmd import load_model_run
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("predict", help="predict views/likes/comments growth at every horizon")
+    p = subparsers.add_parser(
+        "predict", help="predict views/likes/comments growth at every horizon",
+        description="Predict the growth of views, likes and comments at every trained horizon from a video's "
+                    "first snapshot and its extracted features; prints one deterministic JSON document "
+                    "(see docs/model.md). Single: --model RUN (--video FILE | --run RESULT_RUN_DIR) --snapshot "
+                    "'{\"video_id\": \"abc\", \"snapshot_time\": \"2018-03-20T14:00:00Z\", \"views\": 250000, "
+                    "\"likes\": 12000, \"comments\": 900}'. Batch: --model RUN --batch ID --snapshots FILE --out "
+                    "predictions.jsonl. Exit code 2 for bad input (invalid snapshot, unknown or damaged run).")
     p.add_argument("--model", required=True, metavar="RUN_DIR", help="trained run directory (or run id)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", metavar="FILE", help="video file: extract features (or reuse the stored run), then predict")
     src.add_argument("--run", metavar="RESULT_RUN_DIR", help="an existing result-store run directory of the video")
     src.add_argument("--batch", metavar="BATCH_ID", help="predict every processed video of a batch")
-    p.add_argument("--snapshot", metavar="FILE_OR_JSON", help="snapshot-1 object (views, likes, comments, snapshot_time, ...)")
+    p.add_argument("--snapshot", metavar="FILE_OR_JSON", help="snapshot-1 object, inline JSON or a .json file: snapshot_time (ISO 8601), views, likes, "
+                        "comments required; optional video_id, platform_id, published_at, dislikes, title, tags, "
+                        "category_id, language, comments_disabled, ratings_disabled")
     p.add_argument("--snapshots", metavar="FILE", help="with --batch: JSONL or JSON list of snapshot-1 objects with video_id")
     p.add_argument("--out", metavar="FILE", help="write here (atomically) instead of stdout")
     p.set_defaults(handler=run)

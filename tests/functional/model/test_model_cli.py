@@ -304,3 +304,13 @@ def test_predict_run_with_an_unreadable_manifest(env: dict[str, Path], capsys: p
     rc, err = _err(env, capsys, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot",
                    json.dumps(SNAPSHOT))
     assert rc == 2 and "no readable manifest.json there" in err
+
+
+def test_help_says_what_a_snapshot_holds_and_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    for command, wanted in (("predict", "snapshot_time (ISO 8601), views, likes, comments required"),
+                            ("evaluate", "Exit code 2 when the dataset lacks the model's columns")):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as stop:
+            main([command, "--help"])
+        assert stop.value.code == 0
+        assert wanted in " ".join(capsys.readouterr().out.split())
