@@ -57,7 +57,8 @@ def throughput(state: BatchState, now: float | None = None) -> tuple[float, floa
 def build_progress(state: BatchState, workers: list[dict[str, Any]] | None = None,
                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
     now = time.time()
-    per_min, eta = throughput(state, now)
+    # A finished or stopped batch is measured at its end: read later, its rate decayed to 0.
+    per_min, eta = throughput(state, state.finished_ts or now)
     doc: dict[str, Any] = {
         "batch_id": state.batch_id,
         "state": state.state,

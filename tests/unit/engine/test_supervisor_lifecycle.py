@@ -185,3 +185,16 @@ def test_a_second_graceful_stop_keeps_the_first_deadline(finished_batch: BatchPa
     assert sup.stop_deadline == first
     sup.request_stop("now")
     assert sup.stopping == "now" and sup.stop_deadline < first
+
+
+def test_rate_of_a_finished_batch_does_not_decay_when_read_later() -> None:
+    from engine.progress import build_progress
+    from engine.state import BatchState
+
+    state = BatchState()
+    state.apply({"type": "batch_started", "ts": 1000.0, "batch_id": "b", "total": 10})
+    for i in range(10):
+        state.apply({"type": "video_succeeded", "ts": 1006.0 + 6 * i, "key": f"k{i}", "wall_s": 6.0})
+    state.apply({"type": "batch_finished", "ts": 1060.0, "state": "finished"})
+    doc = build_progress(state)  # read "now", long after the batch ended
+    assert 9.0 < doc["throughput_per_min"] < 12.0 and doc["elapsed_s"] == 60.0  # ~10 videos in a minute
