@@ -23,6 +23,7 @@ import av
 import numpy as np
 
 from engine.errors import MissingFile, NotAVideo, Undecodable
+from engine.extractors.base import SkipModule
 
 # Channel order FFmpeg assumes for an unlabelled layout ("2 channels", "6 channels"): the
 # WAVE/SMPTE default order L R C LFE Ls Rs.
@@ -80,8 +81,16 @@ def has_audio_stream(path: str) -> bool:
         return bool(container.streams.audio)
 
 
+def _frames(container: Any, stream: Any, packets: list[int]) -> Any:
+    """``container.decode(stream)``, counting the non-empty packets in ``packets[0]``."""
+    for packet in container.demux(stream):
+        packets[0] += packet.size > 0
+        yield from packet.decode()
+
+
 def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | None:
-    """Decode the first audio stream; ``None`` when there is none.
+    """Decode the first audio stream; ``None`` when there is none; :class:`SkipModule` when it
+    is empty (a track with no packets: nothing to measure, not damaged data).
 
     ``sample_rate`` resamples (FFmpeg swresample) to that rate; ``None`` keeps the native one.
     """
@@ -100,8 +109,9 @@ def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | No
         rate = 0
         stream.thread_type = "AUTO"
         direct = sample_rate is None  # native-rate planar float frames are taken as they are
+        packets = [0]
         try:
-            for frame in container.decode(stream):
+            for frame in _frames(container, stream, packets):
                 if layout is None:
                     layout = frame.layout
                 if direct and frame.format.name == "fltp" and frame.layout.name == layout.name and \
@@ -123,6 +133,8 @@ def decode_audio(path: str, sample_rate: int | None = None) -> DecodedAudio | No
             raise Undecodable(f"audio stream of {path} does not decode: {exc}") from None
         except ValueError as exc:  # inconsistent frames (layout/rate change mid-stream)
             raise Undecodable(f"audio stream of {path} changes format mid-stream: {exc}") from None
+    if not blocks and not packets[0]:
+        raise SkipModule("audio stream is empty (no packets)")
     if not blocks:
         raise Undecodable(f"audio stream of {path} ({codec}) yielded no decodable samples")
     n_ch = len(blocks[0])
@@ -171,7 +183,12 @@ def cached_audio(path: str, cache: dict[str, Any] | None) -> DecodedAudio | None
         return decode_audio(path)
     key = f"{_NATIVE_KEY}:{path}"
     if key not in cache:
-        cache[key] = decode_audio(path)
+        try:
+            cache[key] = decode_audio(path)
+        except SkipModule as exc:  # an empty track: every audio module skips, one demux pass
+            cache[key] = exc
+    if isinstance(cache[key], SkipModule):
+        raise cache[key]
     result: DecodedAudio | None = cache[key]
     return result
 

@@ -6,6 +6,7 @@ import json
 import math
 import tracemalloc
 
+import av
 import numpy as np
 import pytest
 from scipy import signal
@@ -171,3 +172,27 @@ def test_undecodable_file_raises_engine_error(tmp_path) -> None:
     bad.write_bytes(b"this is not media" * 100)
     with pytest.raises(PermanentError):
         decode_audio(str(bad))
+
+
+def test_empty_audio_track_skips_the_audio_modules(tmp_path) -> None:
+    # an audio stream with no packets (a recorder with no input): nothing to measure, the
+    # video is fine -- it failed permanently as "yielded no decodable samples"
+    from tests.extractors_support.run import extract
+
+    path = tmp_path / "empty_track.mkv"  # (the mp4 muxer drops an empty track)
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("mpeg4", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        out.add_stream("aac", rate=48000, layout="stereo")
+        for i in range(30):
+            img = np.full((48, 64, 3), i * 8 % 255, np.uint8)
+            for packet in video.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+    manifest, _ = extract(path, tmp_path / "rs", {"extract.modules": ["loudness", "tempo", "clap", "cut_detection"]})
+    assert manifest["status"] == "complete"
+    comps = manifest["components"]
+    for name in ("loudness", "tempo", "clap"):
+        assert comps[name]["status"] == "skipped" and comps[name]["reason"] == "audio stream is empty (no packets)"
+    assert comps["cut_detection"]["status"] == "done"
