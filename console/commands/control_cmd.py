@@ -34,6 +34,12 @@ def _send(ctx: CliContext, batch: str, name: str, **args: Any) -> int:
     from engine import api
 
     try:
+        if not api.supervisor_running(ctx.workspace, batch):
+            # Checked first: after a kill -9 the socket file is left and the error read
+            # "cannot reach the supervisor: Connection refused".
+            state = api.batch_status(ctx.workspace, batch)["state"]
+            hint = f"; 'vidops resume {batch}' continues it" if state in ("interrupted", "stopped", "created", "error") else ""
+            raise UsageError(f"batch {batch} has no running supervisor (it is {state}){hint}")
         reply = api.command(ctx.workspace, batch, name, **args)
     except (api.BatchNotFound, api.ControlError) as exc:
         raise UsageError(str(exc)) from None

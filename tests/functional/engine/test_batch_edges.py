@@ -113,3 +113,19 @@ def test_resume_of_a_running_batch_says_it_is_running(tmp_path: Path, make_video
         assert [e["command"] for e in events(ws, "b") if e["type"] == "command_received"] == ["status"]
     finally:
         vidops(ws, cfg, "stop", "b", "--now", check=0)
+
+
+def test_control_commands_to_a_killed_supervisor_say_what_happened(tmp_path: Path) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    ws = tmp_path / "ws"
+    vidops(ws, cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
+    batch = ws / "batches" / "b"
+    with (batch / "state.jsonl").open("a") as fh:  # resumed, then kill -9: the socket file stays behind
+        fh.write('{"v": 1, "type": "batch_started", "ts": 1.0, "batch_id": "b", "total": 1, "resumed": true}\n')
+    (batch / "control.addr").write_text(str(batch / "control.sock") + "\n")
+    (batch / "control.sock").write_text("")
+    out = vidops(ws, cfg, "pause", "b", check=2)
+    assert "no running supervisor (it is interrupted)" in out.stderr and "vidops resume b" in out.stderr
