@@ -12,7 +12,8 @@ from console.cli import EXIT_FAILURES, EXIT_OK, CliContext, UsageError
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "validate", help="validate the artifacts of one run directory",
-        description="Check RUN_DIR (manifest.json + NPZs): schema, declared arrays, NaNs, physical ranges.",
+        description="Check RUN_DIR (manifest.json + NPZs): a finished run, schema, declared arrays, NaNs, "
+                    "physical ranges.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (holds manifest.json)")
     p.set_defaults(handler=run)
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     if not os.path.isdir(args.run_dir):
         raise UsageError(f"validate: no such directory: {args.run_dir}")
-    problems = validate_run(args.run_dir)
+    problems = validate_run(args.run_dir, finished=True)
     for p in problems:
         print(p)
     if problems:

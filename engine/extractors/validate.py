@@ -93,13 +93,17 @@ def check_result(cls: type[Module], result: ModuleResult, n_frames: int | None =
     return problems + _sanity(cls.name, arrays, result.summary, n_frames)
 
 
-def validate_run(run_dir: str | Path) -> list[str]:
-    """Every problem found in a run directory; empty when it is valid."""
+def validate_run(run_dir: str | Path, *, finished: bool = False) -> list[str]:
+    """Every problem found in a run directory; empty when it is valid. ``finished``: the run
+    must also have reached its commit point (``vidops validate``; the runner validates just
+    before it, so a failed video's partial run did read "valid")."""
     run = Path(run_dir)
     manifest = load_manifest(run)
     if manifest is None:
         return [f"{run}: no readable manifest.json"]
     problems: list[str] = []
+    if finished and manifest.get("status") != "complete":
+        problems.append(f"manifest status {manifest.get('status')!r}: the extraction did not finish")
     if manifest.get("schema_version") != MANIFEST_SCHEMA_VERSION:
         problems.append(f"manifest schema_version {manifest.get('schema_version')!r}, expected {MANIFEST_SCHEMA_VERSION}")
     for key in ("platform_id", "video_id", "run_id", "components"):

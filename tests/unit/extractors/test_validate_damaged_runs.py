@@ -64,3 +64,15 @@ def test_damaged_run_is_reported_not_a_traceback(good_run: Path, tmp_path: Path,
     assert any(p.startswith(expected) for p in problems), problems
     assert main(["validate", str(run)]) == 1
     assert expected in capsys.readouterr().out
+
+
+def test_partial_run_of_a_failed_video_is_not_valid(good_run: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # the runner validates before its commit point; an operator validating the run directory
+    # of a video that then failed (a truncated file) was told "valid"
+    run = tmp_path / "run"
+    shutil.copytree(good_run, run)
+    _edit_manifest(lambda m: m.update(status="partial"))(run)
+    assert validate_run(run) == []  # the artifacts themselves are fine
+    assert main(["validate", str(run)]) == 1
+    assert "manifest status 'partial': the extraction did not finish" in capsys.readouterr().out
