@@ -91,8 +91,33 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    df.index = pd.RangeIndex(2, len(df) + 2)
+    df.index = _csv_line_numbers(path, len(df))
     return df
+
+
+def _csv_line_numbers(path: Path, n_rows: int) -> pd.Index:
+    """The line each data row starts on. A quoted field with line breaks (the Kaggle files'
+    descriptions) or a blank line shifts rows off ``index + 2``, so then ask the csv module."""
+    import csv
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if lines == n_rows + 1:  # one line per row: the common case, no second parse
+        return pd.RangeIndex(2, n_rows + 2)
+    with opener(path, "rt", encoding="utf-8", newline="") as text:
+        reader = csv.reader(text)
+        next(reader, None)  # the header
+        starts, previous = [], reader.line_num
+        for row in reader:
+            if row:  # pandas skips blank lines too
+                starts.append(previous + 1)
+            previous = reader.line_num
+    if len(starts) != n_rows:  # the two parsers disagree on some odd file: keep the simple numbering
+        return pd.RangeIndex(2, n_rows + 2)
+    return pd.Index(starts, dtype="int64")
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -136,3 +136,14 @@ def test_rebuild_replaces_meta_last_and_drops_a_stale_csv(tmp_path: Path, settin
     (tmp_path / "file").write_text("x")
     with pytest.raises(DatasetInputError, match="exists and is not a directory"):
         build_dataset(settings, BuildInputs(str(p), str(tmp_path / "file"), "generic", required_horizons=[]))
+
+
+def test_row_numbers_are_line_numbers_with_multiline_fields_and_blank_lines(tmp_path: Path, settings) -> None:
+    p = tmp_path / "ml.csv"
+    p.write_text('video_id,snapshot_time,views,likes,comments,title\n'
+                 'a,2018-03-01T14:00:00Z,1,1,1,"a title\nover\nthree lines"\n'
+                 '\n'
+                 'b,2018-03-01T14:00:00Z,lots,1,1,x\n')  # line 6 of the file
+    skips = SkipLog()
+    load_snapshots(str(p), "generic", settings.dataset, skips)
+    assert skips.examples["non_numeric_views"] == [f"{p}:6: views 'lots'"]
