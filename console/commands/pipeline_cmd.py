@@ -81,13 +81,15 @@ def _run(ctx: CliContext, spec: Any, no_ui: bool, demo: bool) -> int:
         return _run_in_console(ctx, spec, demo)
     from engine.dataset.adapters import DatasetInputError
     from engine.model.data import DatasetError
+    from engine.model.device import DeviceUnavailable
     from engine.model.predict import IncompatibleInput, InvalidSnapshot
     from engine.model.train import NothingToTrain
 
     renderer = RichRenderer() if sys.stdout.isatty() else PlainRenderer()
     try:
         summary = Pipeline(ctx.workspace, ctx.settings, spec, StageDisplay(), [renderer]).run()
-    except (DatasetInputError, DatasetError, NothingToTrain, InvalidSnapshot, IncompatibleInput) as exc:
+    except (DatasetInputError, DatasetError, NothingToTrain, InvalidSnapshot, IncompatibleInput,
+            DeviceUnavailable) as exc:
         raise UsageError(str(exc)) from None  # the input data, not the code: say what is wrong, exit 2
     finally:
         renderer.close()

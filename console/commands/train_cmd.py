@@ -44,6 +44,7 @@ def new_run_id(settings_dict: dict[str, Any], dataset_dir: Path) -> str:
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from engine.events import EventWriter
     from engine.model import report
+    from engine.model.device import DeviceUnavailable
     from engine.model.train import train
 
     dataset = Path(args.dataset)
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
         try:
             result = train(dataset, settings, run_dir, run_id=run_id, on_event=on_event)
-        except (FileNotFoundError, FileExistsError, ValueError) as exc:
+        except (FileNotFoundError, FileExistsError, ValueError, DeviceUnavailable) as exc:
             raise UsageError(f"train: {exc}") from None
     for warning in report.warnings_of(result.metrics):
         print(f"warning: {warning}", file=sys.stderr)

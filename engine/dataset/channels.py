@@ -66,7 +66,13 @@ def load_index(path: str | Path) -> ChannelIndex:
             raise DatasetInputError(f"{p}: cannot read channel index JSON: {exc}") from None
         if not isinstance(data, dict):
             raise DatasetInputError(f"{p}: channel index JSON must be an object")
-        return ChannelIndex(dict(data.get("channels", {})), dict(data.get("videos", {})))
+        channels, videos = data.get("channels", {}), data.get("videos", {})
+        # the API client's layout; anything else would fail later with a bare TypeError
+        if not isinstance(channels, dict) or not all(isinstance(v, dict) for v in channels.values()):
+            raise DatasetInputError(f'{p}: "channels" must map channel ids to objects of channel stats')
+        if not isinstance(videos, dict) or not all(isinstance(v, str) for v in videos.values()):
+            raise DatasetInputError(f'{p}: "videos" must map video ids to channel ids (strings)')
+        return ChannelIndex(dict(channels), dict(videos))
     df = read_table(p)
     require_columns(df, str(p), ["channel_id"], "channel index")
     index = ChannelIndex()

@@ -18,12 +18,17 @@ def cuda_devices() -> int:
         return 0
 
 
+class DeviceUnavailable(RuntimeError):
+    """``task_type = "gpu"`` on a machine where CatBoost sees no CUDA device (a config error)."""
+
+
 def resolve(task_type: str) -> str:
     """'CPU' or 'GPU' for CatBoost; 'gpu' without a CUDA device is an error."""
     if task_type == "cpu":
         return "CPU"
     if task_type == "gpu":
         if cuda_devices() == 0:
-            raise RuntimeError("model.task_type = 'gpu' but CatBoost sees no CUDA device")
+            raise DeviceUnavailable("model.task_type = 'gpu' but CatBoost sees no CUDA device; "
+                                    "set [model] task_type = \"auto\" (GPU when present) or \"cpu\"")
         return "GPU"
     return "GPU" if cuda_devices() > 0 else "CPU"

@@ -314,3 +314,17 @@ def test_help_says_what_a_snapshot_holds_and_the_exit_code(capsys: pytest.Captur
             main([command, "--help"])
         assert stop.value.code == 0
         assert wanted in " ".join(capsys.readouterr().out.split())
+
+
+def test_train_on_gpu_without_cuda_is_a_config_error(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.model import device
+
+    if device.cuda_devices() > 0:
+        pytest.skip("a real GPU is present")
+    cfg = env["root"] / "gpu.toml"
+    cfg.write_text(CONFIG.replace('task_type = "cpu"', 'task_type = "gpu"'))
+    capsys.readouterr()
+    rc = main(["--workspace", str(env["ws"]), "--config", str(cfg), "train", "--dataset", str(env["ds"]),
+               "--out", str(env["root"] / "gpu_run")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "sees no CUDA device" in err and 'task_type = "auto"' in err and "Traceback" not in err

@@ -147,3 +147,17 @@ def test_row_numbers_are_line_numbers_with_multiline_fields_and_blank_lines(tmp_
     skips = SkipLog()
     load_snapshots(str(p), "generic", settings.dataset, skips)
     assert skips.examples["non_numeric_views"] == [f"{p}:6: views 'lots'"]
+
+
+@pytest.mark.parametrize(("cache", "message"), [
+    ({"channels": [1], "videos": {}}, '"channels" must map channel ids'),
+    ({"channels": {"c1": "x"}}, '"channels" must map channel ids'),
+    ({"videos": {"abc": 5}}, '"videos" must map video ids to channel ids'),
+])
+def test_channel_cache_of_another_shape_is_an_input_error(tmp_path: Path, cache: dict, message: str) -> None:
+    from engine.dataset.channels import load_index
+
+    p = tmp_path / "channels.json"
+    p.write_text(json.dumps(cache))
+    with pytest.raises(DatasetInputError, match=message):
+        load_index(p)
