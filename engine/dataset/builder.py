@@ -91,8 +91,8 @@ def build_dataset(settings: Settings, inputs: BuildInputs, on_event: EventFn | N
     emit({"type": "dataset_started", "snapshots": inputs.snapshots, "format": inputs.fmt, "out": inputs.out})
     try:
         result = _build(settings, inputs, emit)
-    except Exception as exc:
-        emit({"type": "dataset_failed", "message": str(exc)})
+    except BaseException as exc:  # Ctrl-C too: the event log should not end as if still running
+        emit({"type": "dataset_failed", "message": "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)})
         raise
     emit({"type": "dataset_finished", "rows": len(result.table), "coverage": result.meta["coverage"],
           "duration_s": round(time.perf_counter() - t0, 3), "out": str(result.out)})

@@ -161,3 +161,20 @@ def test_channel_cache_of_another_shape_is_an_input_error(tmp_path: Path, cache:
     p.write_text(json.dumps(cache))
     with pytest.raises(DatasetInputError, match=message):
         load_index(p)
+
+
+def test_interrupted_build_ends_its_event_log_and_leaves_no_meta(tmp_path: Path, settings, snap) -> None:
+    p = tmp_path / "s.csv"
+    pd.DataFrame([snap("a", 0, 100), snap("a", 168, 150)]).to_csv(p, index=False)
+    events: list[dict] = []
+
+    def ctrl_c_while_writing(event: dict) -> None:
+        events.append(event)
+        if event["type"] == "dataset_progress" and event["stage"] == "write":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_dataset(settings, BuildInputs(str(p), str(tmp_path / "o"), "generic", required_horizons=[]),
+                      ctrl_c_while_writing)
+    assert events[-1] == {"type": "dataset_failed", "message": "interrupted"}
+    assert not (tmp_path / "o" / "dataset_meta.json").exists()
