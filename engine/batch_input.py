@@ -218,9 +218,12 @@ def _row_problem(row_no: int, raw_path: str, resolved: str, platform_id: str, vi
 
 
 def mark_duplicates(rows: list[VideoRow]) -> None:
-    """A repeated (platform_id, video_id) is invalid after its first occurrence."""
+    """A repeated (platform_id, video_id) is invalid after its first occurrence.
+
+    Valid rows claim their id before invalid ones: a stale row whose file is missing must not
+    turn the corrected row of the same video into a "duplicate" (then neither would run)."""
     first: dict[tuple[str, str], VideoRow] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r.invalid is not None):  # stable: list order within each group
         ident = (row.platform_id, row.video_id)
         if not row.video_id:
             continue

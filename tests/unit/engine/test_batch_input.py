@@ -163,3 +163,9 @@ def test_home_relative_paths(media: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("HOME", str(media))
     (r,) = read_list(csv(media / "adir", "video_path\n~/a.mp4\n"))
     assert r.invalid is None and r.video_path == str(media / "a.mp4")
+
+
+def test_a_stale_row_does_not_shadow_the_corrected_one(media: Path) -> None:
+    rows = read_list(csv(media, "video_path,video_id\nold/a.mp4,same\na.mp4,same\n"))
+    assert "file not found" in (rows[0].invalid or "") and rows[1].invalid is None
+    assert rows[1].video_id == "same" and rows[0].key != rows[1].key
