@@ -204,9 +204,20 @@ def batch_status(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, 
         doc["state"] = "interrupted" if state.events_seen else "created"
     doc["supervisor_pid"] = read_lock_pid(paths) if alive else None
     doc["batch_dir"] = str(paths.root)
+    failed = state.failed()[:1000]
+    rows = _list_rows(paths) if failed else {}  # the list row to fix, for failures found by a worker too
     doc["failed"] = [{"key": v.key, "error_class": v.error_class, "message": v.error_message, "attempts": v.attempts,
-                      "transient": v.transient} for v in state.failed()][:1000]
+                      "transient": v.transient, "row": rows.get(v.key)} for v in failed]
     return doc
+
+
+def _list_rows(paths: BatchPaths) -> dict[str, int]:
+    from engine.batch import load_videos
+
+    try:
+        return {r["key"]: r["row"] for r in load_videos(paths) if "row" in r}
+    except (OSError, ValueError):
+        return {}
 
 
 def read_progress(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, Any] | None:

@@ -56,7 +56,9 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
     if doc["stats"]["components"]:
         print(f"components {_components(doc['stats']['components'])}")
     for f in doc["failed"][:20]:
-        print(f"FAILED {f['key']}: {f['error_class']}: {f['message']} (attempts {f['attempts']})")
+        said = str(f.get("message") or "").startswith(f"row {f.get('row')}:")  # invalid_input names it already
+        row = f" (list row {f['row']})" if f.get("row") and not said else ""
+        print(f"FAILED {f['key']}{row}: {f['error_class']}: {f['message']} (attempts {f['attempts']})")
     if len(doc["failed"]) > 20:
         print(f"... and {len(doc['failed']) - 20} more failures (vidops status --json)")
     for a in doc["alerts"][-10:]:

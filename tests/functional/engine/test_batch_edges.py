@@ -40,7 +40,11 @@ def test_status_says_what_to_do_next(tmp_path: Path) -> None:
     lst.write_text("video_path\nmissing.mp4\n")
     vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
     out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
-    assert "FAILED local__missing" in out and "vidops retry b --video KEY" in out
+    assert "FAILED local__missing: invalid_input: row 2:" in out and "vidops retry b --video KEY" in out
+    (tmp_path / "missing.mp4").write_bytes(b"")  # now present, but empty: a failure found after validation
+    vidops(tmp_path / "ws", cfg, "retry", "b", "--video", "local__missing", "--no-ui", check=1)
+    out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
+    assert "FAILED local__missing (list row 2): not_video" in out
     (tmp_path / "ws" / "batches" / "b" / "state.jsonl").unlink()  # as if its supervisor never started
     out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
     assert "batch     b  (created)" in out and "1 total" in out and "vidops resume b" in out
