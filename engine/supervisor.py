@@ -84,7 +84,10 @@ class Supervisor:
         for listener in list(self.listeners):
             try:
                 listener(ev)
-            except Exception:  # noqa: BLE001 - a broken display (closed terminal) must not stop the batch
+            except OSError as exc:  # a closed pipe or terminal ('| head'): expected, one line is enough
+                log.warning("display output closed (%s); the batch goes on without it", exc)
+                self.listeners.remove(listener)
+            except Exception:  # noqa: BLE001 - a broken display must not stop the batch
                 log.exception("event listener failed; detaching it")
                 self.listeners.remove(listener)
         return ev

@@ -198,3 +198,15 @@ def test_rate_of_a_finished_batch_does_not_decay_when_read_later() -> None:
     state.apply({"type": "batch_finished", "ts": 1060.0, "state": "finished"})
     doc = build_progress(state)  # read "now", long after the batch ended
     assert 9.0 < doc["throughput_per_min"] < 12.0 and doc["elapsed_s"] == 60.0  # ~10 videos in a minute
+
+
+def test_a_closed_display_pipe_is_one_line_not_a_traceback(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def closed_pipe(_ev: dict[str, object]) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    paths = api.prepare_batch(tmp_path / "ws", load_settings(None), str(lst), "b")
+    assert Supervisor(paths, listeners=[closed_pipe], install_signals=False).run() == 1  # the batch still ends
+    (record,) = [r for r in caplog.records if "display output closed" in r.getMessage()]
+    assert record.exc_info is None
