@@ -15,12 +15,29 @@ import numpy as np
 
 from engine.errors import MissingFile, NotAVideo, Undecodable, ZeroFrames
 
-PROBE_VERSION = "1"
+PROBE_VERSION = "2"  # 2: rotation read from the decoded frame's display matrix
 _FRAMES_TO_DECODE = 3
 
 
+def _frame_rotation(frame: Any) -> int | None:
+    """Clockwise display rotation from a decoded frame's display matrix, or None if it has none.
+
+    FFmpeg 7 / PyAV >= 14 no longer expose the MP4 ``rotate`` tag as stream metadata; the
+    display matrix reaches the frames, whose ``rotation`` is counter-clockwise (a phone's
+    portrait clip, tagged rotate=90, reads -90).
+    """
+    value = getattr(frame, "rotation", None)
+    if value is None:
+        return None
+    try:
+        return int(round(-float(value))) % 360
+    except (TypeError, ValueError):
+        return None
+
+
 def _rotation(stream: Any) -> int:
-    """Display rotation in degrees (0/90/180/270) from the stream's side data or metadata."""
+    """Display rotation in degrees (0/90/180/270) from the stream's side data or metadata
+    (older PyAV/FFmpeg builds; see :func:`_frame_rotation`)."""
     for attr in ("side_data",):
         side = getattr(stream, attr, None)
         if side:
@@ -77,8 +94,11 @@ def probe(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             }
         timestamps: list[float] = []
         sizes: list[tuple[int, int]] = []
+        frame_rotation: int | None = None
         try:
             for frame in container.decode(video=0):
+                if not timestamps:
+                    frame_rotation = _frame_rotation(frame)
                 timestamps.append(float(frame.time) if frame.time is not None else 0.0)
                 sizes.append((frame.width, frame.height))
                 if len(timestamps) >= _FRAMES_TO_DECODE:
@@ -94,7 +114,7 @@ def probe(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "frame_count": int(frame_count),
             "width": int(vs.codec_context.width or sizes[0][0]),
             "height": int(vs.codec_context.height or sizes[0][1]),
-            "rotation": _rotation(vs),
+            "rotation": frame_rotation if frame_rotation else _rotation(vs),
             "video_codec": vs.codec_context.name,
             "pix_fmt": vs.codec_context.pix_fmt,
             "bit_rate": int(container.bit_rate or 0),
