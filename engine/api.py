@@ -200,6 +200,8 @@ def batch_status(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, 
         doc["eta_s"] = None  # nothing is running, so nothing will finish
     if alive:
         doc["state"] = "paused" if (live or {}).get("paused") else ("stopping" if (live or {}).get("stopping") else "running")
+        if doc["state"] != "running":
+            doc["eta_s"] = None  # paused or stopping: the queue will not drain at the recent rate
     elif state.state in ("running", "paused", "unknown"):
         doc["state"] = "interrupted" if state.events_seen else "created"
     doc["supervisor_pid"] = read_lock_pid(paths) if alive else None

@@ -210,3 +210,15 @@ def test_a_closed_display_pipe_is_one_line_not_a_traceback(tmp_path: Path, caplo
     assert Supervisor(paths, listeners=[closed_pipe], install_signals=False).run() == 1  # the batch still ends
     (record,) = [r for r in caplog.records if "display output closed" in r.getMessage()]
     assert record.exc_info is None
+
+
+def test_a_paused_batch_has_no_eta(finished_batch: BatchPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = EventWriter(finished_batch.state)  # resumed with a queued video and a recent finish: a rate exists
+    w.emit("batch_started", batch_id="b1", total=2, resumed=True)
+    w.emit("video_queued", key="other")
+    w.emit("video_succeeded", key="done1", wall_s=1.0)
+    w.close()
+    monkeypatch.setattr(api, "supervisor_alive", lambda _p: True)  # a live supervisor that is paused
+    monkeypatch.setattr(api, "read_progress", lambda _w, _b: {"paused": True, "workers": []})
+    doc = api.batch_status(finished_batch.root.parent.parent, "b1")
+    assert doc["state"] == "paused" and doc["throughput_per_min"] > 0 and doc["eta_s"] is None
