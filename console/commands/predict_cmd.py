@@ -71,7 +71,10 @@ def _write(text: str, out: str | None) -> None:
     if out:
         from engine.atomic import atomic_write_text
 
-        atomic_write_text(out, text)
+        try:
+            atomic_write_text(out, text)
+        except OSError as exc:  # a file on the way, a missing permission: the user's path, not a bug
+            raise UsageError(f"--out {out}: cannot write ({exc})") from None
     else:
         sys.stdout.write(text)
 

@@ -183,7 +183,10 @@ def _build(settings: Settings, inputs: BuildInputs, emit: EventFn) -> BuildResul
     chash = content_hash(final)
 
     out = Path(inputs.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file on the way, no permission: the user's path, not a bug
+        raise DatasetInputError(f"--out {out}: cannot create the directory ({exc})") from None
     rebuild = (out / "dataset_meta.json").is_file()
     # dataset_meta.json marks a complete build (train and the pipeline look for it): remove a previous
     # build's first and write it last, so an interrupted rebuild never pairs a new table with an old meta.

@@ -193,6 +193,10 @@ def test_predict_snapshot_file_errors_name_the_file(env: dict[str, Path], capsys
     rc, err = _err(env, capsys, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot",
                    json.dumps(SNAPSHOT), "--out", str(env["root"]))
     assert rc == 2 and "is a directory" in err
+    (env["root"] / "a_file").write_text("x")
+    rc, err = _err(env, capsys, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot",
+                   json.dumps(SNAPSHOT), "--out", str(env["root"] / "a_file" / "p.json"))
+    assert rc == 2 and "cannot write" in err and "Traceback" not in err
 
 
 def test_damaged_runs_are_usage_errors_naming_the_file(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -136,6 +136,8 @@ def test_rebuild_replaces_meta_last_and_drops_a_stale_csv(tmp_path: Path, settin
     (tmp_path / "file").write_text("x")
     with pytest.raises(DatasetInputError, match="exists and is not a directory"):
         build_dataset(settings, BuildInputs(str(p), str(tmp_path / "file"), "generic", required_horizons=[]))
+    with pytest.raises(DatasetInputError, match="cannot create the directory"):
+        build_dataset(settings, BuildInputs(str(p), str(tmp_path / "file" / "ds"), "generic", required_horizons=[]))
 
 
 def test_row_numbers_are_line_numbers_with_multiline_fields_and_blank_lines(tmp_path: Path, settings) -> None:
