@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -79,9 +80,12 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         try:
             manifest = process_video(task, settings, run_dir, lambda stage, frac: None, result_store_root=str(root))
         except VidopsError as exc:
-            if not args.json:
-                raise UsageError(f"extract: {args.video}: {exc}") from None
-            print(json.dumps({"video": path, "error_class": exc.error_class, "error": str(exc)}))
+            # the video failed permanently (as a batch would count it): exit 1 in both output modes;
+            # 2 stays for usage errors such as a path that names no file
+            if args.json:
+                print(json.dumps({"video": path, "error_class": exc.error_class, "error": str(exc)}))
+            else:
+                print(f"vidops: extract: {args.video}: {exc.error_class}: {exc}", file=sys.stderr)
             return EXIT_FAILURES
         res = _result(manifest, time.perf_counter() - t0, run_dir.path if args.out else None)
     finally:

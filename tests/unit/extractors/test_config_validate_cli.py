@@ -93,8 +93,9 @@ def test_cli_extract_json_and_errors(silent_video, tmp_path: Path, capsys: pytes
     assert "missing.mp4" in capsys.readouterr().err
     bad = tmp_path / "bad.mp4"
     bad.write_text("not a video")
-    assert main(["extract", str(bad)]) == 2
-    assert "bad.mp4" in capsys.readouterr().err
+    assert main(["extract", str(bad)]) == 1  # a permanent failure of the video, as in a batch
+    err = capsys.readouterr().err
+    assert "bad.mp4" in err and "not_video" in err
     assert main(["validate", str(tmp_path / "nodir")]) == 2
 
 
