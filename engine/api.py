@@ -43,7 +43,7 @@ __all__ = [
     "BatchAborted", "BatchLocked", "BatchNotFound", "BatchPaths", "ControlError", "ListFileError", "batch_status",
     "command", "follow_events", "latest_batch", "list_batch_summaries", "prepare_batch", "read_events_from",
     "read_progress", "resume_batch", "retry_plan", "retry_videos", "run_foreground", "start_detached", "stop_batch",
-    "supervisor_running", "video_detail", "WorkspaceError",
+    "SupervisorFailed", "supervisor_running", "video_detail", "WorkspaceError",
 ]
 
 
@@ -101,8 +101,12 @@ def start_detached(paths: BatchPaths, *, workers: int | None = None, retry_keys:
         return proc.pid  # running, or it took the lock and already ran the batch to its end
     if proc.returncode == 2 and supervisor_alive(paths):
         raise BatchLocked(f"batch {paths.batch_id} is already run by supervisor pid {read_lock_pid(paths)}")
-    raise RuntimeError(f"the supervisor of batch {paths.batch_id} exited with code {proc.returncode}; "
-                       f"see {paths.supervisor_log}")
+    raise SupervisorFailed(f"the supervisor of batch {paths.batch_id} exited with code {proc.returncode} before "
+                           f"it started the batch; see {paths.supervisor_log}")
+
+
+class SupervisorFailed(RuntimeError):
+    """A detached supervisor ended before it took the batch (its log says why)."""
 
 
 def _daemon_ready(paths: BatchPaths, pid: int) -> bool:

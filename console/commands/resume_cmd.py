@@ -48,7 +48,7 @@ def run_resume(args: argparse.Namespace, ctx: CliContext) -> int:
         return _resume(args, ctx)
     except (api.BatchNotFound, api.BatchLocked, api.WorkspaceError) as exc:
         raise UsageError(str(exc)) from None
-    except api.BatchAborted as exc:  # disk full mid-batch: a message and exit 3, not a traceback
+    except (api.BatchAborted, api.SupervisorFailed) as exc:  # disk full, or a daemon dead at start: exit 3
         print(f"vidops: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
 
@@ -127,7 +127,7 @@ def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
                                  include_permanent=args.include_permanent)
     except (api.BatchNotFound, KeyError, api.ControlError, api.BatchLocked, api.WorkspaceError) as exc:
         raise UsageError(str(exc).strip("'\"")) from None
-    except api.BatchAborted as exc:
+    except (api.BatchAborted, api.SupervisorFailed) as exc:
         print(f"vidops: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     print(json.dumps(reply, sort_keys=True))

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         return run_headless(paths, args.json)
     except api.WorkspaceError as exc:
         raise UsageError(str(exc)) from None
-    except api.BatchAborted as exc:  # disk full mid-batch: a message and exit 3, not a traceback
+    except (api.BatchAborted, api.SupervisorFailed) as exc:  # disk full, or a daemon dead at start: exit 3
         print(f"vidops: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
 

@@ -133,3 +133,18 @@ def test_control_commands_to_a_killed_supervisor_say_what_happened(tmp_path: Pat
     (batch / "control.sock").write_text("")
     out = vidops(ws, cfg, "pause", "b", check=2)
     assert "no running supervisor (it is interrupted)" in out.stderr and "vidops resume b" in out.stderr
+
+
+def test_a_daemon_that_dies_at_start_is_one_message_and_exit_3(tmp_path: Path) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    ws = tmp_path / "ws"
+    vidops(ws, cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
+    batch = ws / "batches" / "b"
+    with (batch / "state.jsonl").open("a") as fh:  # interrupted, so resume has work to start
+        fh.write('{"v": 1, "type": "batch_started", "ts": 1.0, "batch_id": "b", "total": 1, "resumed": true}\n')
+    (batch / "batch.toml").write_text("not = [valid toml\n")  # damaged: the daemon cannot load it
+    out = vidops(ws, cfg, "resume", "b", "--detach", check=3)
+    assert "exited with code" in out.stderr and "supervisor.log" in out.stderr and "Traceback" not in out.stderr

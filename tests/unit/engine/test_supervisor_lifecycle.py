@@ -59,7 +59,7 @@ def test_batch_that_cannot_be_locked_is_a_workspace_error(finished_batch: BatchP
 def test_detached_start_failure_is_reported_despite_a_stale_control_addr(finished_batch: BatchPaths) -> None:
     finished_batch.control_addr.write_text("/nonexistent/control.sock\n")  # left by a kill -9'd supervisor
     finished_batch.config.write_text("not = [valid toml\n")
-    with pytest.raises(RuntimeError, match="exited with code"):
+    with pytest.raises(api.SupervisorFailed, match="exited with code"):
         api.start_detached(finished_batch, wait_s=30)
 
 
