@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,23 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=run)
 
 
+def _training_rows_warning(model: Any, result: dict[str, Any], since: str | None) -> str | None:
+    """Scoring the run's own training dataset counts rows the model was fitted on: say so, and
+    (time split) from which date the rows are held out."""
+    from engine.model.evaluate import parse_since
+
+    trained_on = str(model.config.get("run", {}).get("dataset_content_hash") or "")
+    if not trained_on or trained_on != result["dataset_content_hash"]:
+        return None
+    split = model.metrics.get("split") or {}
+    cut2 = split.get("cut2") if split.get("method") == "time" else None
+    if cut2 and since is not None and parse_since(since) >= parse_since(str(cut2)):
+        return None
+    hint = f"; only rows with --since {cut2} or later were held out (the test split)" if cut2 else ""
+    return (f"{result['dataset']} is the dataset model {model.run_id} was trained on: its training and "
+            f"validation rows are scored too, so these figures are optimistic{hint}")
+
+
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from engine.model import report
     from engine.model.artifacts import RunLoadError
@@ -40,6 +58,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError(str(exc)) from None
     except (FileNotFoundError, DatasetError) as exc:  # load_dataset: a missing, damaged or empty dataset
         raise UsageError(f"--dataset: {exc}") from None
+    warning = _training_rows_warning(model, result, args.since)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(as_json(result), sort_keys=True, indent=2))
     else:

@@ -24,7 +24,7 @@ class EvaluationError(ValueError):
     """The dataset cannot be scored with this model (schema mismatch, no rows)."""
 
 
-def _parse_since(since: str) -> pd.Timestamp:
+def parse_since(since: str) -> pd.Timestamp:
     """``--since`` as a UTC timestamp (naive = UTC); text pandas reads as NaT ("nan", "") is refused too."""
     try:
         cut = pd.Timestamp(since.strip())
@@ -42,7 +42,7 @@ def evaluate(run: ModelRun, dataset_dir: str | Path, since: str | None = None) -
     if missing:
         raise EvaluationError(f"dataset lacks model feature columns {missing[:5]} (feature schema differs)")
     if since is not None:
-        cut = _parse_since(since)
+        cut = parse_since(since)
         frame = frame.loc[frame["snapshot1_time"] >= cut]
     x = prepare(frame, run.spec)
     ages = pd.to_numeric(frame.get("video_age_hours_at_snapshot1", pd.Series(np.nan, index=frame.index)),

@@ -332,3 +332,11 @@ def test_train_on_gpu_without_cuda_is_a_config_error(env: dict[str, Path], capsy
                "--out", str(env["root"] / "gpu_run")])
     err = capsys.readouterr().err
     assert rc == 2 and "sees no CUDA device" in err and 'task_type = "auto"' in err and "Traceback" not in err
+
+
+def test_evaluate_on_the_training_dataset_warns(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    cut2 = json.loads((env["run"] / "metrics.json").read_text())["split"]["cut2"]
+    rc, err = _err(env, capsys, "evaluate", "--model", str(env["run"]), "--dataset", str(env["ds"]))
+    assert rc == 0 and "is the dataset model run1 was trained on" in err and f"--since {cut2}" in err
+    rc, err = _err(env, capsys, "evaluate", "--model", str(env["run"]), "--dataset", str(env["ds"]), "--since", cut2)
+    assert rc == 0 and "warning" not in err  # only held-out rows
