@@ -59,8 +59,8 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
         said = str(f.get("message") or "").startswith(f"row {f.get('row')}:")  # invalid_input names it already
         row = f" (list row {f['row']})" if f.get("row") and not said else ""
         print(f"FAILED {f['key']}{row}: {f['error_class']}: {f['message']} (attempts {f['attempts']})")
-    if len(doc["failed"]) > 20:
-        print(f"... and {len(doc['failed']) - 20} more failures (vidops status --json)")
+    if c["failed"] > 20:  # the count, not len(failed): status --json lists at most 1000
+        print(f"... and {c['failed'] - 20} more failures (vidops status --json lists up to 1000)")
     for a in doc["alerts"][-10:]:
         print(f"ALERT {_ago(a.get('ts'))} [{a.get('severity')}] {a.get('kind')}: {a.get('message')}")
     hint = _next_step(doc)

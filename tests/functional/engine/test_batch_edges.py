@@ -148,3 +148,13 @@ def test_a_daemon_that_dies_at_start_is_one_message_and_exit_3(tmp_path: Path) -
     (batch / "batch.toml").write_text("not = [valid toml\n")  # damaged: the daemon cannot load it
     out = vidops(ws, cfg, "resume", "b", "--detach", check=3)
     assert "exited with code" in out.stderr and "supervisor.log" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_status_counts_every_failure_beyond_the_listed_ones(tmp_path: Path) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\n" + "".join(f"m{i}.mp4\n" for i in range(1030)))
+    vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
+    out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
+    assert "... and 1010 more failures" in out
