@@ -88,6 +88,9 @@ def _next_step(doc: dict[str, Any]) -> str | None:
     transient = sum(1 for f in doc["failed"] if f.get("transient") or f.get("error_class") == "unknown")
     if state in ("finished", "interrupted", "stopped") and transient:
         return f"'vidops retry {b} --all-failed' re-queues the {transient} retryable failures"
+    if c["total"] > 1 and c["failed"] == c["total"] and all("file not found" in str(f.get("message")) for f in doc["failed"]):
+        return ("no file of the list was found: relative video_path values resolve against the list file's folder; "
+                f"fix the list and run it again (or fix the files and 'vidops retry {b} --all-failed --include-permanent')")
     if state in ("finished", "interrupted", "stopped") and c["failed"]:
         return (f"fix the inputs above, then 'vidops retry {b} --video KEY' "
                 "(or --all-failed --include-permanent)")

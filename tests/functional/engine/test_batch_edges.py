@@ -158,3 +158,4 @@ def test_status_counts_every_failure_beyond_the_listed_ones(tmp_path: Path) -> N
     vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
     out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
     assert "... and 1010 more failures" in out
+    assert "no file of the list was found: relative video_path values resolve against the list file's folder" in out
