@@ -56,9 +56,18 @@ def save_model(model: CatBoostRegressor, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
+# Every name a run directory may hold (``stage.json``: the pipeline's stage marker).
+RUN_FILES = frozenset({"metrics.json", "baselines.json", "calibration.json", "models.json", "feature_names.json",
+                       "dataset_meta.json", "learning_curves.jsonl", "config.toml", "run_info.json", "report.md",
+                       "stage.json"})
+
+
 def is_run_dir(path: Path) -> bool:
-    """A directory holding (part of) a model run: what ``--out`` may replace without losing a user's files."""
-    return (path / "metrics.json").is_file() or (path / "config.toml").is_file() or any(path.glob("model_*.cbm"))
+    """Whether ``--out`` may be replaced as a whole: it holds nothing but a run's own files (a user's
+    project directory with a config.toml or a metrics.json of its own is not one)."""
+    names = [p.name for p in path.iterdir()]
+    return bool(names) and all(n in RUN_FILES or (n.startswith("model_") and n.endswith(".cbm"))
+                               or (n.startswith(".") and n.endswith(".tmp")) for n in names)
 
 
 def check_out_dir(path: Path) -> None:

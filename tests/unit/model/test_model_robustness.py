@@ -138,3 +138,14 @@ def test_a_constant_target_is_skipped_not_a_crash(tmp_path: Path, tiny: ModelSet
     result = train(ds, tiny, tmp_path / "run")
     assert "the training target is constant" in result.metrics["skipped"]["likes_7d"]
     assert "views_7d" in result.metrics["targets"]
+
+
+def test_out_dir_with_run_like_names_and_other_files_is_refused(tmp_path: Path, tiny: ModelSettings) -> None:
+    ds = write_synthetic(tmp_path / "ds", n=200, seed=14)
+    project = tmp_path / "project"  # a user's directory that happens to hold a config.toml
+    project.mkdir()
+    (project / "config.toml").write_text("[model]\n")
+    (project / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="not a model run"):
+        train(ds, tiny, project)
+    assert sorted(p.name for p in project.iterdir()) == ["config.toml", "notes.txt"]
