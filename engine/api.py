@@ -242,12 +242,24 @@ def list_batch_summaries(workspace: str | os.PathLike[str]) -> list[dict[str, An
     for paths in list_batches(workspace):
         alive = supervisor_alive(paths)
         prog = read_progress(workspace, paths.batch_id) or {}
-        state = prog.get("state", "created")
+        state = prog.get("state") or ("running" if alive else "created")  # no progress.json yet
         if not alive and state in ("running", "paused"):
             state = "interrupted"
-        out.append({"batch_id": paths.batch_id, "state": state, "counts": prog.get("counts", {}),
+        out.append({"batch_id": paths.batch_id, "state": state, "counts": prog.get("counts") or _queued_counts(paths),
                     "alive": alive, "updated_at": prog.get("updated_at")})
     return out
+
+
+def _queued_counts(paths: BatchPaths) -> dict[str, int]:
+    """Counts of a batch with no progress yet: every video of its list still queued (was all zeros)."""
+    import tomllib
+
+    try:
+        with paths.config.open("rb") as fh:
+            n = int(tomllib.load(fh)["batch"]["videos"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {"total": n, "queued": n, "running": 0, "done": 0, "skipped": 0, "failed": 0}
 
 
 def latest_batch(workspace: str | os.PathLike[str]) -> str | None:

@@ -111,6 +111,8 @@ def test_status_of_a_batch_that_never_started(tmp_path: Path) -> None:
     assert doc["batch_id"] == "never" and doc["state"] == "created"
     assert doc["counts"]["total"] == 2 and doc["counts"]["queued"] == 2
     assert "never started" in api.retry_videos(tmp_path / "ws", "never", [], all_failed=True)["message"]
+    (listed,) = api.list_batch_summaries(tmp_path / "ws")
+    assert listed["state"] == "created" and listed["counts"]["total"] == 2 and listed["counts"]["queued"] == 2
 
 
 def test_workers_that_hang_before_ready_end_the_batch_as_fatal(tmp_path: Path) -> None:
