@@ -80,6 +80,24 @@ def _dataset_config_hash(settings: Settings, inputs: BuildInputs, required: list
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+# What an output directory may already hold: a previous build's files (``stage.json``: the
+# pipeline's stage marker; dot-.tmp: an atomic write cut short).
+OUTPUT_FILES = frozenset({"dataset.parquet", "dataset.csv", "dataset_meta.json", "report.md", "stage.json"})
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an ``--out`` that is a file or holds other files: a build overwrites ``report.md``
+    and removes a stale ``dataset.csv``, which must never be a user's own."""
+    if out.exists() and not out.is_dir():
+        raise DatasetInputError(f"--out {out} exists and is not a directory")
+    if out.is_dir():
+        other = sorted(p.name for p in out.iterdir()
+                       if p.name not in OUTPUT_FILES and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+        if other:
+            raise DatasetInputError(f"--out {out} holds files that are not a dataset build's ({', '.join(other[:5])}"
+                                    f"{', ...' if len(other) > 5 else ''}); give a new or empty directory")
+
+
 def _progress(on_event: EventFn, stage: str, done: int, total: int) -> None:
     on_event({"type": "dataset_progress", "stage": stage, "rows_done": done, "rows_total": total})
 
@@ -106,8 +124,7 @@ def _build(settings: Settings, inputs: BuildInputs, emit: EventFn) -> BuildResul
     bad = sorted(set(required) - set(horizons))
     if bad:
         raise DatasetInputError(f"required horizons {bad} are not among horizons_days {horizons}")
-    if Path(inputs.out).exists() and not Path(inputs.out).is_dir():
-        raise DatasetInputError(f"--out {inputs.out} exists and is not a directory")
+    _check_out(Path(inputs.out))
     skips = SkipLog(max_examples=ds.max_examples)
 
     _progress(emit, "read", 0, 0)

@@ -136,6 +136,13 @@ def test_rebuild_replaces_meta_last_and_drops_a_stale_csv(tmp_path: Path, settin
     (tmp_path / "file").write_text("x")
     with pytest.raises(DatasetInputError, match="exists and is not a directory"):
         build_dataset(settings, BuildInputs(str(p), str(tmp_path / "file"), "generic", required_horizons=[]))
+    mine = tmp_path / "project"  # a user's directory: its report.md must not be overwritten
+    mine.mkdir()
+    (mine / "report.md").write_text("my notes")
+    (mine / "README").write_text("x")
+    with pytest.raises(DatasetInputError, match=r"project holds files that are not a dataset build's \(README\)"):
+        build_dataset(settings, BuildInputs(str(p), str(mine), "generic", required_horizons=[]))
+    assert (mine / "report.md").read_text() == "my notes"
     with pytest.raises(DatasetInputError, match="cannot create the directory"):
         build_dataset(settings, BuildInputs(str(p), str(tmp_path / "file" / "ds"), "generic", required_horizons=[]))
 
