@@ -148,6 +148,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise
     except UnicodeDecodeError:
         raise DatasetInputError(f"{p}: {_first_non_utf8_line(p)}") from None
+    except pd.errors.EmptyDataError:
+        raise DatasetInputError(f"{p}: empty file (not even a header line)") from None
     except (EOFError, zlib.error) as exc:  # gzip's errors for a truncated or damaged stream
         raise DatasetInputError(f"{p}: truncated or damaged compressed file ({exc}); copy it again") from None
     except (OSError, ValueError) as exc:

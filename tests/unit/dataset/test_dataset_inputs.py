@@ -94,6 +94,9 @@ def test_truncated_gzip_and_non_utf8_name_the_problem(tmp_path: Path, snap) -> N
         df.to_csv(fh, index=False)
     data = (tmp_path / "s.csv.gz").read_bytes()
     (tmp_path / "cut.csv.gz").write_bytes(data[: len(data) // 2])  # an interrupted copy
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DatasetInputError, match=r"empty\.csv: empty file \(not even a header line\)"):
+        read_table(tmp_path / "empty.csv")
     with pytest.raises(DatasetInputError, match=r"cut\.csv\.gz: truncated or damaged compressed file"):
         read_table(tmp_path / "cut.csv.gz")
     text = df.to_csv(index=False).encode()
