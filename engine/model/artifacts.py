@@ -203,6 +203,8 @@ def load_run(path: str | Path) -> ModelRun:
         raise RunLoadError(f"{run / 'config.toml'}: cannot read ({exc}); retrain the run") from None
     info = _json(run / "run_info.json") if (run / "run_info.json").is_file() else {}
     files = _json(run / "models.json") if (run / "models.json").is_file() else {}
+    if not isinstance(files, dict):
+        raise RunLoadError(f"{run / 'models.json'}: expected a JSON object; retrain the run")
     try:
         spec = FeatureSpec.from_json(_json(run / "feature_names.json"))
     except (KeyError, TypeError) as exc:

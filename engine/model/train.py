@@ -282,7 +282,7 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
         if not all_scores:
             reasons = "; ".join(f"{name}: {why}" for name, why in skipped.items())
             raise NothingToTrain(f"no target could be trained ({reasons}); the dataset needs rows with a target "
-                             "in both the training and the validation split (see docs/model.md, Splits)")
+                                 "in both the training and the validation split (see docs/model.md, Splits)")
         result = {"schema_version": artifacts.ARTIFACT_SCHEMA_VERSION, "run_id": rid,
                   "dataset_content_hash": str(ds.meta.get("content_hash") or ""), "split": split.summary,
                   "fitted_on": {"validation": "train", "test": "train+validation" if settings.refit else "train"},
@@ -298,7 +298,7 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
         artifacts.write_toml(staging / "config.toml", _config_sections(settings, ds, rid, spec, task_type))
         seconds = time.perf_counter() - t0
         atomic_write_json(staging / "run_info.json", {"trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                                        "train_seconds": round(seconds, 3), "task_type": task_type})
+                                                      "train_seconds": round(seconds, 3), "task_type": task_type})
         atomic_write_text(staging / "report.md", report.render_markdown(result))
         artifacts.publish(staging, run_path)
         emit({"type": "train_finished", "run_dir": str(run_path),

@@ -222,6 +222,10 @@ def test_damaged_runs_are_usage_errors_naming_the_file(env: dict[str, Path], cap
     (bad_json / "calibration.json").write_text("{")
     rc, err = _err(env, capsys, "predict", "--model", str(bad_json), "--run", str(run), "--snapshot", snap)
     assert rc == 2 and "calibration.json: cannot read" in err
+    (bad_json / "calibration.json").write_text((env["run"] / "calibration.json").read_text())
+    (bad_json / "models.json").write_text("[]")
+    rc, err = _err(env, capsys, "predict", "--model", str(bad_json), "--run", str(run), "--snapshot", snap)
+    assert rc == 2 and "models.json: expected a JSON object" in err
     (bad_json / "config.toml").unlink()
     rc, err = _err(env, capsys, "evaluate", "--model", str(bad_json), "--dataset", str(env["ds"]))
     assert rc == 2 and "no config.toml" in err
