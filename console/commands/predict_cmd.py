@@ -128,6 +128,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             if manifest.get("status") != "complete":
                 raise UsageError(f"--run {args.run}: run is not complete (status {manifest.get('status')!r})")
             predict.check_extractor_hash(model, manifest.get("config_hash"), f"run {args.run}")
+            run_video, snap_video = manifest.get("video_id"), snapshot.get("video_id")
+            if run_video and snap_video and str(run_video) != str(snap_video):  # another video's features
+                raise UsageError(f"--run {args.run} holds video {run_video!r} but the snapshot is for "
+                                 f"{snap_video!r}; give that video's run directory or fix the snapshot's video_id")
             run_dir, run_id = args.run, str(manifest.get("run_id", Path(args.run).name))
             platform_id = str(snapshot.get("platform_id") or manifest.get("platform_id") or "")
             snapshot.setdefault("video_id", manifest.get("video_id"))

@@ -344,3 +344,10 @@ def test_evaluate_on_the_training_dataset_warns(env: dict[str, Path], capsys: py
     assert rc == 0 and "is the dataset model run1 was trained on" in err and f"--since {cut2}" in err
     rc, err = _err(env, capsys, "evaluate", "--model", str(env["run"]), "--dataset", str(env["ds"]), "--since", cut2)
     assert rc == 0 and "warning" not in err  # only held-out rows
+
+
+def test_predict_run_of_another_video_is_refused(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    run = _result_run(env["root"], "synthetic-extract", video_id="someone_else")
+    rc, err = _err(env, capsys, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot",
+                   json.dumps(SNAPSHOT))
+    assert rc == 2 and "holds video 'someone_else' but the snapshot is for 'newvid'" in err
