@@ -29,8 +29,12 @@ class LocalBackend:
         self._log = sup.paths.logs / "workers.log"
 
     def ensure_workers(self) -> None:
-        """Start workers up to the target (called when work is waiting)."""
-        while len(self._active()) < self.target and not self.sup.stopping:
+        """Start workers up to the target, but not more than the waiting work can use: a re-run
+        with two new videos in a list of done ones started the whole pool (each worker importing
+        and warming up its models) for nothing."""
+        busy = sum(1 for w in self._active() if w.state == "busy")
+        wanted = min(self.target, busy + len(self.sup.ready))
+        while len(self._active()) < wanted and not self.sup.stopping:
             self._spawn()
 
     # -- pool management --------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Operator mistakes through the real CLI: clear one-line errors with the documented exit codes."""
+"""Batch edges an operator meets: one-line errors with the documented exit codes, hints, pool sizing."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.batches import FAST, events, vidops
@@ -159,3 +160,28 @@ def test_status_counts_every_failure_beyond_the_listed_ones(tmp_path: Path) -> N
     out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
     assert "... and 1010 more failures" in out
     assert "no file of the list was found: relative video_path values resolve against the list file's folder" in out
+
+
+def test_the_pool_starts_no_more_workers_than_videos(tmp_path: Path, make_video: Callable[..., Path],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.backends.local as local
+    from engine import api
+    from engine.config import load_settings
+    from engine.supervisor import Supervisor
+
+    make_video("v0.avi", frames=10)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nv0.avi\n")
+    spawned: list[int] = []
+    real = local.spawn_worker
+
+    def counting(worker_id: int, *args: Any) -> Any:
+        spawned.append(worker_id)
+        return real(worker_id, *args)
+
+    monkeypatch.setattr(local, "spawn_worker", counting)
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    paths = api.prepare_batch(tmp_path / "ws", load_settings(cfg), str(lst), "b")
+    assert Supervisor(paths, workers=4, install_signals=False).run() == 0
+    assert spawned == [1]  # one video: one worker, not a pool of four
