@@ -144,7 +144,7 @@ def _build(settings: Settings, inputs: BuildInputs, emit: EventFn) -> BuildResul
     _progress(emit, "targets", n, n)
 
     _progress(emit, "channels", 0, n)
-    index = ch.load_index(inputs.channels) if inputs.channels else None
+    index = ch.load_index(inputs.channels, skips) if inputs.channels else None
     keys, channel_ids = ch.channel_keys(s1, index)
     video_keys = s1[["platform_id", "video_id"]].assign(channel_key=keys)
     hist = ch.histories(snaps, video_keys)

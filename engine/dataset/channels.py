@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.dataset.adapters.base import DatasetInputError, read_table, require_columns
-from engine.dataset.features import ChannelHistory
+from engine.dataset.adapters.base import DatasetInputError, SkipLog, read_table, require_columns
+from engine.dataset.features import ChannelHistory, _num, _ts
 
 STAT_FIELDS = ("channel_title", "subscriber_count", "total_videos", "created_at")
 
@@ -56,8 +57,21 @@ class ChannelIndex:
         return {"channels": dict(sorted(self.channels.items())), "videos": dict(sorted(self.videos.items()))}
 
 
-def load_index(path: str | Path) -> ChannelIndex:
-    """Read a channel index (CSV/parquet table or the API client's JSON cache)."""
+def _log_bad_stats(df: pd.DataFrame, path: str, skips: SkipLog) -> None:
+    """Stats that will read as NaN although the cell is not empty: counted like bad snapshot values."""
+    # read as the features read them (features._num/_ts), so exactly the values that turn NaN are logged
+    rows = df.index.to_numpy()
+    for col, unreadable in (("subscriber_count", lambda v: math.isnan(_num(v))),
+                            ("total_videos", lambda v: math.isnan(_num(v))), ("created_at", lambda v: _ts(v) is None)):
+        if col in df.columns:
+            text = df[col].astype(str).str.strip()
+            bad = np.array([t != "" and unreadable(t) for t in text], dtype=bool)
+            skips.add_values(f"channel_bad_{col}_set_missing", path, rows[bad], df[col][bad], col)
+
+
+def load_index(path: str | Path, skips: SkipLog | None = None) -> ChannelIndex:
+    """Read a channel index (CSV/parquet table or the API client's JSON cache); a table's
+    unreadable stats are logged in ``skips`` (they become NaN features)."""
     p = Path(path)
     if p.name.lower().endswith(".json"):
         try:
@@ -75,6 +89,8 @@ def load_index(path: str | Path) -> ChannelIndex:
         return ChannelIndex(dict(channels), dict(videos))
     df = read_table(p)
     require_columns(df, str(p), ["channel_id"], "channel index")
+    if skips is not None:
+        _log_bad_stats(df, str(p), skips)
     index = ChannelIndex()
     for row in df.itertuples(index=True):
         cid = str(row.channel_id).strip()

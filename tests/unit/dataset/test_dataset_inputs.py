@@ -190,3 +190,17 @@ def test_interrupted_build_ends_its_event_log_and_leaves_no_meta(tmp_path: Path,
                       ctrl_c_while_writing)
     assert events[-1] == {"type": "dataset_failed", "message": "interrupted"}
     assert not (tmp_path / "o" / "dataset_meta.json").exists()
+
+
+def test_unreadable_channel_stats_are_counted_not_silently_nan(build, snap, tmp_path: Path) -> None:
+    index = tmp_path / "channels.csv"
+    index.write_text("channel_id,channel_title,subscriber_count,total_videos,created_at\n"
+                     "c1,chan,1.2M,10,2010-01-01T00:00:00Z\n"
+                     "c2,other,500,,last year\n")
+    res = build([snap("a", 0, 100, channel_id="c1"), snap("b", 0, 5, channel_id="c2")], channels=str(index))
+    skipped = res.meta["skipped_input_rows"]
+    assert skipped["channel_bad_subscriber_count_set_missing"] == 1
+    assert skipped["channel_bad_created_at_set_missing"] == 1 and "channel_bad_total_videos_set_missing" not in skipped
+    report = (Path(res.out) / "report.md").read_text()
+    assert f"{index}:2: subscriber_count '1.2M'" in report and f"{index}:3: created_at 'last year'" in report
+    assert res.meta["row_counts"]["snapshot_rows_read"] == 2  # stats problems are not snapshot rows
