@@ -35,8 +35,15 @@ def register(subparsers: Any) -> None:
 
 
 def new_run_id(settings_dict: dict[str, Any], dataset_dir: Path) -> str:
+    from engine.model.data import DatasetError
+
     meta_path = dataset_dir / "dataset_meta.json"
-    content = json.loads(meta_path.read_text(encoding="utf-8")).get("content_hash", "") if meta_path.is_file() else ""
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    except (OSError, ValueError) as exc:  # the same words load_dataset would use, before any run dir exists
+        why = f"{meta_path}: not valid JSON ({exc}); rebuild the dataset with 'vidops dataset build'"
+        raise DatasetError(why) from None
+    content = meta.get("content_hash", "") if isinstance(meta, dict) else ""
     digest = hashlib.sha256(json.dumps([settings_dict, content], sort_keys=True, default=str).encode()).hexdigest()[:8]
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + digest
 
@@ -55,7 +62,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         run_dir = Path(os.path.abspath(args.out))  # "." would otherwise give an empty run id
         run_id = run_dir.name
     else:
-        run_id = new_run_id(asdict(settings), dataset)
+        try:
+            run_id = new_run_id(asdict(settings), dataset)
+        except ValueError as exc:
+            raise UsageError(f"train: {exc}") from None
         root = Path(settings.artifacts_dir) if settings.artifacts_dir else ctx.workspace / "artifacts"
         run_dir = root / run_id
     if args.job_id is not None and not JOB_ID.fullmatch(args.job_id):

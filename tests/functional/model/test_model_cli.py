@@ -351,3 +351,13 @@ def test_predict_run_of_another_video_is_refused(env: dict[str, Path], capsys: p
     rc, err = _err(env, capsys, "predict", "--model", str(env["run"]), "--run", str(run), "--snapshot",
                    json.dumps(SNAPSHOT))
     assert rc == 2 and "holds video 'someone_else' but the snapshot is for 'newvid'" in err
+
+
+def test_train_without_out_on_a_damaged_meta(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    ds = env["root"] / "ds_bad_meta"
+    shutil.copytree(env["ds"], ds)
+    (ds / "dataset_meta.json").write_text("{broken")
+    rc, err = _err(env, capsys, "train", "--dataset", str(ds))  # the run id is derived from the meta
+    assert rc == 2 and "dataset_meta.json: not valid JSON" in err and "Traceback" not in err
