@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-MAX_ID_LEN = 128
+# Ids become file names (result_store/<platform_id>/<video_id>/, batches/<batch_id>/,
+# logs/<platform_id>__<video_id>.log), and Linux limits a file name to 255 *bytes*: a limit in
+# characters let a non-ASCII id or a long platform+video key fail later with ENAMETOOLONG.
+NAME_MAX_BYTES = 255
+MAX_ID_BYTES = 128  # one id (ASCII: 128 characters, as before)
+# The longest name built from a video key is the workflow's prediction_<key>.json.
+MAX_KEY_BYTES = NAME_MAX_BYTES - len("prediction_.json")
 _KNOWN = ("video_path", "platform_id", "video_id", "channel_id", "published_at")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EXTRA = "\x00extra"  # CSV values beyond the header: a sign of an unquoted comma
@@ -46,7 +52,8 @@ class VideoRow:
     @property
     def key(self) -> str:
         """Stable, file-name-safe key of the video within a batch."""
-        if check_id(self.platform_id, "platform_id") or check_id(self.video_id, "video_id"):
+        if (check_id(self.platform_id, "platform_id") or check_id(self.video_id, "video_id")
+                or check_key(self.platform_id, self.video_id)):
             return f"row{self.row}"
         return f"{self.platform_id}__{self.video_id}"
 
@@ -65,8 +72,9 @@ def check_id(value: str, what: str) -> str | None:
     """Reason why ``value`` is unsafe as a path component, or None."""
     if not value:
         return f"{what} is empty"
-    if len(value) > MAX_ID_LEN:
-        return f"{what} is longer than {MAX_ID_LEN} characters"
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        return f"{what} {_preview(value)} is {size} bytes in UTF-8, longer than {MAX_ID_BYTES} (it becomes a file name)"
     if "/" in value or "\\" in value:
         return f"{what} {value!r} contains a path separator"
     if value in (".", "..") or ".." in value:
@@ -78,14 +86,29 @@ def check_id(value: str, what: str) -> str | None:
     return None
 
 
+def check_key(platform_id: str, video_id: str) -> str | None:
+    """Reason why the video key ``<platform_id>__<video_id>`` is too long for a file name, or None."""
+    key = f"{platform_id}__{video_id}"
+    size = len(key.encode("utf-8", "surrogatepass"))
+    if size > MAX_KEY_BYTES:
+        return (f"platform_id + video_id key {_preview(key)} is {size} bytes in UTF-8, longer than {MAX_KEY_BYTES} "
+                "(it names the video's log file); shorten the video_id")
+    return None
+
+
+def _preview(value: str, limit: int = 60) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
 def derive_video_id(path: str) -> str:
     """A path-safe id from the file name. Letters of any script are kept (ASCII names give the
     same id as always): dropping them made every all-non-Latin name ``video``, so all but the
     first such file of a list failed as duplicates."""
     stem = unicodedata.normalize("NFC", Path(path).stem or Path(path).name)
     vid = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "video"
-    if len(vid) > MAX_ID_LEN:  # keep long names usable and distinct rather than invalid
-        vid = vid[:MAX_ID_LEN - 9] + "-" + hashlib.sha256(stem.encode()).hexdigest()[:8]
+    if len(vid.encode()) > MAX_ID_BYTES:  # keep long names usable and distinct rather than invalid
+        head = vid.encode()[:MAX_ID_BYTES - 9].decode("utf-8", "ignore")  # never half a character
+        vid = head + "-" + hashlib.sha256(stem.encode()).hexdigest()[:8]
     return vid
 
 
@@ -208,6 +231,9 @@ def _row_problem(row_no: int, raw_path: str, resolved: str, platform_id: str, vi
         problem = check_id(value, what)
         if problem:
             return f"row {row_no}: {problem}"
+    problem = check_key(platform_id, video_id)
+    if problem:
+        return f"row {row_no}: {problem}"
     if not os.path.exists(resolved):
         return f"row {row_no}: file not found: {resolved}"
     if not os.path.isfile(resolved):
