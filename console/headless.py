@@ -8,11 +8,12 @@ renderer serves an in-process run and ``vidops attach`` following the log of a d
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any, TextIO
 
-from engine.state import BatchState
+from engine.state import BatchState, replay
 
 
 def _fmt_eta(eta: float | None) -> str:
@@ -31,6 +32,22 @@ def summary_line(state: BatchState, per_min: float | None = None, eta: float | N
     if per_min is not None:
         line += f"; {per_min:.1f} videos/min, ETA {_fmt_eta(eta)}"
     return line
+
+
+def seed_from_log(renderer: Any, log_path: str | os.PathLike[str]) -> None:
+    """Fold a batch's existing event log into a renderer's state before its supervisor starts.
+
+    A resumed or retried batch emits events only for the videos it runs now; without the
+    earlier ones the counts and the final summary would cover this run alone ("1/12 finished").
+    The JSON renderer keeps no state: it streams this run's events as they come.
+    """
+    state = getattr(renderer, "state", None)
+    if not isinstance(state, BatchState):
+        return
+    replay(log_path, state)
+    for v in state.videos.values():
+        if v.status == "running":  # in flight when the last supervisor died: this run re-queues it
+            v.status = "queued"
 
 
 class JsonRenderer:

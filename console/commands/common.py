@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.cli import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, UsageError
-from console.headless import make_renderer
+from console.headless import make_renderer, seed_from_log
 
 
 def run_headless(paths: Any, json_mode: bool, **kwargs: Any) -> int:
@@ -13,6 +13,7 @@ def run_headless(paths: Any, json_mode: bool, **kwargs: Any) -> int:
 
     renderer = make_renderer(json_mode)
     try:
+        seed_from_log(renderer, paths.state)  # resume/retry: count the whole batch, not just this run
         return api.run_foreground(paths, [renderer], **kwargs)
     except api.BatchLocked as exc:
         raise UsageError(f"{exc}; attach with 'vidops attach {paths.batch_id}'") from None

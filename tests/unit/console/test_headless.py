@@ -1,0 +1,20 @@
+"""Headless renderers (``--no-ui``): what they print for the events a supervisor emits."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from console.headless import JsonRenderer, PlainRenderer, RichRenderer, seed_from_log, summary_line
+from console.synthetic import write_finished_batch
+
+
+def test_seed_from_log_counts_the_earlier_runs(tmp_path: Path) -> None:
+    root = write_finished_batch(tmp_path, batch_id="k1", n=12, fail_every=0, skip_every=0, running=1)
+    for renderer in (PlainRenderer(io.StringIO()), RichRenderer()):
+        seed_from_log(renderer, root / "state.jsonl")
+        # The video in flight when the supervisor died counts as queued: this run re-queues it.
+        assert summary_line(renderer.state) == "[k1] 11/12 finished: 11 done, 0 skipped, 0 failed; 0 running, 1 queued"
+        renderer.close()
+    seed_from_log(JsonRenderer(io.StringIO()), root / "state.jsonl")  # keeps no state: nothing to seed
+    seed_from_log(PlainRenderer(io.StringIO()), tmp_path / "missing.jsonl")  # a new batch has no log yet
