@@ -83,6 +83,9 @@ class PlainRenderer:
                         + (" (resumed)" if ev.get("resumed") else ""))
         elif t == "video_failed" and ev.get("final", True):
             self._print(f"FAILED {ev['key']}: {ev.get('error_class')}: {ev.get('message')}")
+        elif t == "video_failed" and ev.get("counted", True) is False:
+            # Stopped with the batch (Ctrl-C, 'vidops stop'): not retried in this run; a resume re-queues it.
+            self._print(f"{ev['key']} interrupted; 'vidops resume {self.state.batch_id}' continues it")
         elif t == "video_failed":
             self._print(f"retrying {ev['key']} after {ev.get('error_class')}: {ev.get('message')}")
         elif t == "alert":
