@@ -12,7 +12,9 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,7 +82,25 @@ def make_context(args: argparse.Namespace) -> CliContext:
     return CliContext(Path(workspace), config_path, settings)
 
 
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # SIGTERM (kill, a scheduler's timeout) takes the Ctrl-C path, so commands clean up as they
+    # do on Ctrl-C (train removes its staging folder, events get their "interrupted" end) instead
+    # of dying mid-write. The supervisor installs its own handlers while it runs.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    try:
+        return _run_command(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run_command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
