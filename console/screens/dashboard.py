@@ -38,6 +38,18 @@ from console.widgets.workers_table import WorkersTable
 LIVE_ONLY = {"pause", "stop"}
 
 
+def _reply_text(action: str, result: Any, ok_text: str) -> str:
+    """What a successful reply says happened; ``ok_text`` assumes the command did its job."""
+    if not isinstance(result, dict):
+        return ok_text
+    if result.get("message"):  # e.g. a retry with nothing to re-queue says why ({"resumed": false, ...})
+        return str(result["message"])
+    if result.get("requeued") == []:  # a live supervisor found no failed video to re-queue
+        hint = " (permanent failures need 'Retry all, permanent too')" if action == "retry all" else ""
+        return "nothing re-queued: no failed video matched" + hint
+    return ok_text
+
+
 class DashboardScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "retry", "Retry", id="retry", tooltip="Retry the selected failed video"),
@@ -191,7 +203,7 @@ class DashboardScreen(Screen[None]):
         if isinstance(result, dict) and result.get("ok") is False:
             self.post_message(CommandDone(action, False, f"{action} failed: {result.get('error')}", result))
             return
-        self.post_message(CommandDone(action, True, ok_text, result))
+        self.post_message(CommandDone(action, True, _reply_text(action, result, ok_text), result))
 
     def on_command_done(self, message: CommandDone) -> None:
         self.notify(message.text, severity="information" if message.ok else "error",
