@@ -27,6 +27,10 @@ EventFn = Callable[[dict[str, Any]], None]
 REPO = Path(__file__).resolve().parent.parent
 
 
+
+class UnknownPredictKey(ValueError):
+    """A ``--predict`` key that names no finished video of the pipeline's batch."""
+
 @dataclass
 class PipelineSpec:
     name: str
@@ -175,6 +179,13 @@ class Pipeline:
             self._stage("predict", "skipped", reason="nothing to predict")
             return []
         model = load_run(run_dir)
+        if self.spec.videos:  # a key that names no finished video would predict without its video features
+            unknown = [item["video_key"] for item in self.spec.predict if item["video_key"] not in runs]
+            if unknown:
+                raise UnknownPredictKey(
+                    f"--predict {', '.join(unknown)}: no finished video of the batch has this key "
+                    f"(finished: {', '.join(sorted(runs)[:10]) or 'none'}; keys are platform_id__video_id); "
+                    "the dataset and model are kept, rerun with a correct key")
         written = []
         for item in self.spec.predict:
             key = item["video_key"]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from console.cli import EXIT_FAILURES, EXIT_OK, CliContext, UsageError
+from console.cli import EXIT_FAILURES, EXIT_INTERNAL, EXIT_OK, CliContext, UsageError
 
 DATA_NOTE = (
     "Data used: the extraction runs on the bundled CC-BY clips (examples/media); the dataset and the model "
@@ -79,18 +79,23 @@ def _run(ctx: CliContext, spec: Any, no_ui: bool, demo: bool) -> int:
     ui = not no_ui and sys.stdout.isatty() and sys.stdin.isatty()
     if ui:
         return _run_in_console(ctx, spec, demo)
+    from engine import api
     from engine.dataset.adapters import DatasetInputError
     from engine.model.data import DatasetError
     from engine.model.device import DeviceUnavailable
     from engine.model.predict import IncompatibleInput, InvalidSnapshot
     from engine.model.train import NothingToTrain
+    from engine.workflow import UnknownPredictKey
 
     renderer = RichRenderer() if sys.stdout.isatty() else PlainRenderer()
     try:
         summary = Pipeline(ctx.workspace, ctx.settings, spec, StageDisplay(), [renderer]).run()
     except (DatasetInputError, DatasetError, NothingToTrain, InvalidSnapshot, IncompatibleInput,
-            DeviceUnavailable) as exc:
+            DeviceUnavailable, UnknownPredictKey, api.WorkspaceError) as exc:
         raise UsageError(str(exc)) from None  # the input data, not the code: say what is wrong, exit 2
+    except (api.BatchAborted, api.SupervisorFailed) as exc:  # disk full, or a daemon dead at start: exit 3
+        print(f"vidops: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
     finally:
         renderer.close()
     for path in summary.get("predictions", []):

@@ -59,6 +59,11 @@ def test_pipeline_stages_resume_and_rerun_only_what_changed(tmp_path: Path, make
     write_snapshots(snaps, videos=42)
     fourth = vidops(ws, cfg, *args, timeout=300, check=0)
     assert stages(fourth.stdout) == {"extract": "skipped", "dataset": "done", "train": "done", "predict": "done"}
+    # A --predict key that names no video of the batch is refused (it would predict without video features).
+    typo = [a if a != "local__v0" else "local__v9" for a in args]
+    refused = vidops(ws, cfg, *typo, timeout=300, check=2)
+    assert "local__v9" in refused.stderr and "local__v0" in refused.stderr
+    assert not (ws / "pipelines" / "mine" / "prediction_local__v9.json").exists()
     # Bad input names the file.
     bad = vidops(ws, cfg, "pipeline", "--snapshots", str(tmp_path / "nope.csv"), "--no-ui", check=2)
     assert "nope.csv" in bad.stderr
