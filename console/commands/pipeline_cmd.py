@@ -41,7 +41,9 @@ def register(sub: Any) -> None:
     p.add_argument("--required-horizons", metavar="LIST", help="e.g. 14,21 or none (default: dataset.required_horizons)")
     p.add_argument("--name", default="default", help="pipeline name (outputs under <workspace>/pipelines/NAME)")
     p.add_argument("--predict", nargs=2, action="append", default=[], metavar=("VIDEO_KEY", "SNAPSHOT"),
-                   help="after training, predict for a video of the batch with a snapshot-1 JSON (repeatable)")
+                   help="after training, predict for a video of the batch (VIDEO_KEY = platform_id__video_id, e.g. "
+                        "local__clip1; with --videos it must name a video that finished) with a snapshot-1 JSON "
+                        "(repeatable)")
     p.add_argument("--no-ui", action="store_true", help="headless in this terminal")
     p.set_defaults(handler=run_pipeline)
 
