@@ -9,11 +9,13 @@ commit point (``RunDir.complete``).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,8 +23,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine.atomic import atomic_write_json, atomic_write_npz, fsync_files, read_npz
+from engine.errors import TransientError
 
 MANIFEST_SCHEMA_VERSION = 1
+LOCK_NAME = ".lock"  # inside the run directory; see RunDir.locked
 _EDGE_BYTES = 1 << 20  # first and last MiB go into the fingerprint
 
 
@@ -173,6 +177,51 @@ class RunDir:
 
     def arrays(self, name: str) -> dict[str, np.ndarray]:
         return read_npz(self.path / f"{name}.npz")
+
+    def is_complete(self, run_id: str) -> bool:
+        m = load_manifest(self.path)
+        return m is not None and m.get("status") == "complete" and m.get("run_id") == run_id
+
+    @contextlib.contextmanager
+    def locked(self, wait_s: float, heartbeat: Callable[[], None] | None = None,
+               poll_s: float = 0.2) -> Iterator[bool]:
+        """Hold the run's exclusive lock; yields whether another process held it first.
+
+        Two batches over the same videos and result store dispatch the same run directory (each
+        supervisor checks for a complete manifest only before dispatch), so without this both
+        extracted the video. A writer holds an ``flock`` on ``<run>/.lock`` while it works; a
+        second one polls (non-blocking, calling ``heartbeat`` so its supervisor does not see a
+        stall) for up to ``wait_s``, then finds the holder's complete run, or resumes its
+        partial run when the holder died. The kernel drops an flock when its process dies, so
+        a crash never leaves a stale lock; the pid written into the file is only for messages,
+        and the file is never deleted (unlinking a lock file races with its next taker).
+        Beyond ``wait_s``: a transient ``timeout`` failure naming the holder, retried later.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            waited, deadline = False, time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                        raise TransientError(
+                            f"result directory {self.path} is still being written by another process "
+                            f"(pid {holder}, maybe another batch over the same video) after waiting "
+                            f"{wait_s:g} s", error_class="timeout") from None
+                    waited = True
+                    if heartbeat is not None:
+                        heartbeat()
+                    time.sleep(poll_s)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            self._manifest = None  # the holder may have written it meanwhile: read the file
+            yield waited
+        finally:
+            os.close(fd)  # releases the lock
 
 
 def _drop_unreadable(run: Path, manifest: dict[str, Any]) -> bool:

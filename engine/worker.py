@@ -99,12 +99,23 @@ def run_one(cmd: dict[str, Any], settings: Settings, store: ResultStore, paths: 
     try:
         log.info("attempt %s of %s (%s), batch_size_scale=%s", cmd.get("attempt"), task["key"], task["video_path"],
                  cmd.get("batch_size_scale", 1.0))
-        faults.inject(injected or {}, task["key"], int(cmd.get("attempt", 1)), progress)
         run = store.run_dir(task["platform_id"], task["video_id"], cmd["run_id"])
-        run.start(task, cmd["run_id"], cmd["config_hash"])
-        sink = ReportingSink(run, channel)
-        manifest = process_video(task, settings, sink, progress, float(cmd.get("batch_size_scale", 1.0)),
-                                 str(store.root))
+        # Another batch may be extracting the same video into the same run directory: wait for
+        # it (most of this attempt's time limit, so the reason is ours and not a bare timeout).
+        with run.locked(0.9 * settings.pool.video_timeout_s,
+                        heartbeat=lambda: progress("waiting_for_other_writer", 0.0)) as waited:
+            faults.inject(injected or {}, task["key"], int(cmd.get("attempt", 1)), progress)
+            if run.is_complete(cmd["run_id"]):
+                log.info("%s is already complete (written by another process%s); reused, nothing recomputed",
+                         run.path, " while this one waited" if waited else "")
+                manifest = run.manifest()
+            else:
+                if waited:
+                    log.info("the process that held %s exited before completing it; resuming its partial run",
+                             run.path)
+                run.start(task, cmd["run_id"], cmd["config_hash"])
+                manifest = process_video(task, settings, ReportingSink(run, channel), progress,
+                                         float(cmd.get("batch_size_scale", 1.0)), str(store.root))
         wall = time.perf_counter() - t0
         log.info("done in %.3f s", wall)
         comps = {k: v.get("status") for k, v in manifest.get("components", {}).items()}
