@@ -21,7 +21,7 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-question")
+            yield Static(self.question, classes="dialog-question", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 for i, (choice_id, label) in enumerate(self.choices):
                     yield Button(label, id=f"choice-{choice_id}", variant="error" if i == 0 else "default")

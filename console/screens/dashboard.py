@@ -90,7 +90,7 @@ class DashboardScreen(Screen[None]):
         yield BatchHeader(id="batch-header")
         with TabbedContent(id="tabs"):
             with TabPane("Videos", id="tab-videos"), Vertical():
-                yield Static("", id="videos-status")
+                yield Static("", id="videos-status", markup=False)
                 yield Input(placeholder="search video id or error class; enter to apply, esc to clear",
                             id="search-input")
                 yield VideosTable(page_size=self.page_size, id="videos")
@@ -136,7 +136,7 @@ class DashboardScreen(Screen[None]):
             self.query_one(PipelinePanel).tick(self.clock())
             self.set_timer(self.poll_interval, self.poll)
         elif event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(f"{event.worker.name}: {event.worker.error}", severity="error")
+            self.notify(f"{event.worker.name}: {event.worker.error}", severity="error", markup=False)
 
     def on_batch_polled(self, message: BatchPolled) -> None:
         d = message.delta
@@ -207,7 +207,7 @@ class DashboardScreen(Screen[None]):
 
     def on_command_done(self, message: CommandDone) -> None:
         self.notify(message.text, severity="information" if message.ok else "error",
-                    title=message.action)
+                    title=message.action, markup=False)
 
     def retry_keys(self, keys: list[str]) -> None:
         from engine import api

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -29,10 +30,10 @@ class FailedScreen(Screen[None]):
     def __init__(self, dashboard: DashboardScreen) -> None:
         super().__init__()
         self.dashboard = dashboard
-        self._shown: dict[str, tuple[str, ...]] = {}
+        self._shown: dict[str, tuple[Text, ...]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="failed-title")
+        yield Static("", id="failed-title", markup=False)
         yield DataTable(id="failed-table", cursor_type="row")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -45,7 +46,7 @@ class FailedScreen(Screen[None]):
         table.focus()
 
     @property
-    def table(self) -> DataTable[str]:
+    def table(self) -> DataTable[Text]:
         return self.query_one("#failed-table", DataTable)
 
     def sync(self) -> None:
@@ -54,7 +55,8 @@ class FailedScreen(Screen[None]):
         for key in sorted(videos.failed_keys):
             r = videos.rows_by_key[key]
             kind = "transient" if r.transient else "permanent"
-            wanted[key] = (r.video_id, r.error_class or "", kind, str(r.attempts), (r.error_message or "")[:200])
+            wanted[key] = tuple(Text(c) for c in (r.video_id, r.error_class or "", kind, str(r.attempts),
+                                                   (r.error_message or "")[:200]))  # Text: never markup
         table = self.table
         with self.app.batch_update():
             for key in [k for k in self._shown if k not in wanted]:

@@ -47,7 +47,7 @@ class DatasetDialog(_JobDialog):
             yield Select([(f, f) for f in FORMATS], value="generic", allow_blank=False, id="format")
             yield Label("output directory")
             yield Input(placeholder="datasets/my-dataset", id="out")
-            yield Static("", classes="dialog-error")
+            yield Static("", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Start", id="start", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -70,7 +70,7 @@ class TrainDialog(_JobDialog):
             yield Static("Train models (runs detached; follow it in the Training tab)", classes="dialog-question")
             yield Label("dataset directory")
             yield Input(placeholder="datasets/my-dataset", id="dataset")
-            yield Static("", classes="dialog-error")
+            yield Static("", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Start", id="start", variant="primary")
                 yield Button("Cancel", id="cancel")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -37,7 +38,7 @@ class ResumeScreen(Screen[None]):
         self.batches: dict[str, dict[str, Any]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Batches in {self.workspace}", id="resume-title")
+        yield Static(f"Batches in {self.workspace}", id="resume-title", markup=False)
         yield DataTable(id="resume-table", cursor_type="row")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -66,9 +67,9 @@ class ResumeScreen(Screen[None]):
                 c = b.get("counts") or {}
                 upd = b.get("updated_at")
                 when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(upd)) if upd else "-"
-                table.add_row(b["batch_id"], b["state"], str(c.get("total", "-")), str(c.get("done", "-")),
-                              str(c.get("failed", "-")), str(c.get("queued", "-")), when, action_for(b),
-                              key=b["batch_id"])
+                cells = (b["batch_id"], b["state"], str(c.get("total", "-")), str(c.get("done", "-")),
+                         str(c.get("failed", "-")), str(c.get("queued", "-")), when, action_for(b))
+                table.add_row(*(Text(str(x)) for x in cells), key=b["batch_id"])
         title = f"Batches in {self.workspace}: {len(self.batches)}"
         if not self.batches:
             title += "  (none yet: start one with 'vidops run LIST')"
@@ -104,7 +105,7 @@ class ResumeScreen(Screen[None]):
         try:
             api.resume_batch(self.workspace, batch_id, detach=True)
         except Exception as exc:  # noqa: BLE001 - reported, the list stays
-            self.app.call_from_thread(self.notify, f"cannot resume {batch_id}: {exc}", severity="error")
+            self.app.call_from_thread(self.notify, f"cannot resume {batch_id}: {exc}", severity="error", markup=False)
             return
         self.app.call_from_thread(self.app.attach, batch_id)  # type: ignore[attr-defined]
 

@@ -13,7 +13,7 @@ from console.state import sort_alerts
 SEVERITY = {"error": ("✘ error", "bold red"), "warning": ("! warning", "yellow"), "info": ("i info", "")}
 
 
-class AlertsTable(DataTable[Text | str]):
+class AlertsTable(DataTable[Text]):
     """All alerts seen since attaching (the batch log keeps the newest 200 in its state)."""
 
     def __init__(self, **kwargs: object) -> None:
@@ -48,5 +48,5 @@ class AlertsTable(DataTable[Text | str]):
                 label, style = SEVERITY.get(str(a.get("severity")), (str(a.get("severity")), ""))
                 ts = a.get("ts")
                 when = time.strftime("%H:%M:%S", time.gmtime(float(ts))) if ts else "-"
-                self.add_row(Text(label, style), when, str(a.get("kind") or ""), str(a.get("message") or ""),
-                             "✓" if id(a) in acked else "new", key=str(i))
+                self.add_row(Text(label, style), Text(when), Text(str(a.get("kind") or "")),
+                             Text(str(a.get("message") or "")), Text("✓" if id(a) in acked else "new"), key=str(i))

@@ -25,15 +25,16 @@ def progress_bar(fraction: float, width: int = 8) -> str:
     return "█" * filled + "░" * (width - filled) + f" {fraction:4.0%}"
 
 
-def cells(row: VideoRow, now: float) -> tuple[Text | str, ...]:
+def cells(row: VideoRow, now: float) -> tuple[Text, ...]:
+    """Text cells: a str cell would be parsed as Rich markup (``[/x]`` in an error would crash)."""
     symbol, word = STATUS_LABELS.get(row.status, ("?", row.status))
     err = f"{row.error_class}: {row.error_message}" if row.error_class else ""
-    return (Text(f"{symbol} {word}", STATUS_STYLE.get(row.status, "")), row.video_id, row.stage or "",
-            progress_bar(row.fraction), str(row.attempts), fmt_duration(row.elapsed(now)),
-            err[:70] + ("…" if len(err) > 70 else ""))
+    return (Text(f"{symbol} {word}", STATUS_STYLE.get(row.status, "")), Text(row.video_id), Text(row.stage or ""),
+            Text(progress_bar(row.fraction)), Text(str(row.attempts)), Text(fmt_duration(row.elapsed(now))),
+            Text(err[:70] + ("…" if len(err) > 70 else "")))
 
 
-class VideosTable(DataTable[Text | str]):
+class VideosTable(DataTable[Text]):
     """All videos of the batch, filtered, searched and paged."""
 
     filter_name: reactive[str] = reactive("all", init=False)
@@ -48,7 +49,7 @@ class VideosTable(DataTable[Text | str]):
         self.failed_keys: set[str] = set()
         self._filtered: list[str] = []
         self._stale = True
-        self._shown: dict[str, tuple[Text | str, ...]] = {}
+        self._shown: dict[str, tuple[Text, ...]] = {}
         self._dirty: set[str] = set()  # rows changed since the last refresh
         self._window_stale = True  # filter, search, page or membership changed
 
@@ -163,7 +164,7 @@ class VideosTable(DataTable[Text | str]):
                 else:
                     self._update(key, new)
 
-    def _update(self, key: str, new: tuple[Text | str, ...]) -> None:
+    def _update(self, key: str, new: tuple[Text, ...]) -> None:
         old = self._shown[key]
         if old != new:
             for (col, _), a, b in zip(COLUMNS, old, new, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from console.state import WorkerRow
@@ -10,18 +11,20 @@ COLUMNS = (("worker", "worker"), ("pid", "pid"), ("video", "current video"), ("c
            ("rss", "RSS MB"), ("state", "state"))
 
 
-def _cells(w: WorkerRow) -> tuple[str, ...]:
-    return (str(w.worker), str(w.pid or "-"), w.video or ("idle" if w.alive else "-"),
-            "-" if w.cpu_pct is None else f"{w.cpu_pct:.0f}", "-" if w.rss_mb is None else f"{w.rss_mb:.0f}",
-            "alive" if w.alive else "exited")
+def _cells(w: WorkerRow) -> tuple[Text, ...]:
+    """Text cells (a str cell would be parsed as Rich markup)."""
+    return tuple(Text(c) for c in (
+        str(w.worker), str(w.pid or "-"), w.video or ("idle" if w.alive else "-"),
+        "-" if w.cpu_pct is None else f"{w.cpu_pct:.0f}", "-" if w.rss_mb is None else f"{w.rss_mb:.0f}",
+        "alive" if w.alive else "exited"))
 
 
-class WorkersTable(DataTable[str]):
+class WorkersTable(DataTable[Text]):
     """One row per worker the supervisor started."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
-        self._shown: dict[str, tuple[str, ...]] = {}
+        self._shown: dict[str, tuple[Text, ...]] = {}
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
