@@ -69,7 +69,7 @@ class FailedScreen(Screen[None]):
                 elif old != new:
                     for (col, _), a, b in zip(COLUMNS, old, new, strict=True):
                         if a != b:
-                            table.update_cell(key, col, b)
+                            table.update_cell(key, col, b, update_width=True)
                 self._shown[key] = new
         self.query_one("#failed-title", Static).update(
             f"Failed videos of batch {self.dashboard.batch_id}: {len(wanted)}"

@@ -168,8 +168,8 @@ class VideosTable(DataTable[Text]):
         old = self._shown[key]
         if old != new:
             for (col, _), a, b in zip(COLUMNS, old, new, strict=True):
-                if a != b:
-                    self.update_cell(key, col, b)
+                if a != b:  # update_width: a column filled while all rows were queued grows to fit
+                    self.update_cell(key, col, b, update_width=True)
             self._shown[key] = new
 
     def page_label(self) -> str:

@@ -42,6 +42,6 @@ class WorkersTable(DataTable[Text]):
                     self.add_row(*new, key=key)
                 elif old != new:
                     for (col, _), a, b in zip(COLUMNS, old, new, strict=True):
-                        if a != b:
-                            self.update_cell(key, col, b)
+                        if a != b:  # a worker's first video is longer than "idle"
+                            self.update_cell(key, col, b, update_width=True)
                 self._shown[key] = new
