@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,9 @@ class BatchFollower:
         self._metrics_seen: dict[str, Any] | None = None
         self._polls = 0
         self._summary: BatchSummary | None = None
+        self._was_alive: bool | None = None
+        self._last_ts: float | None = None  # of the newest event: where an interrupted batch's clock stops
+        self._list_total: int | None = None  # a never-started batch: the videos of its list
 
     def poll(self, max_rounds: int = 64) -> BatchDelta:
         dirty: set[str] = set()
@@ -161,6 +164,8 @@ class BatchFollower:
             for ev in events:
                 self.state.apply(ev)
                 t = ev.get("type")
+                if isinstance(ev.get("ts"), int | float):
+                    self._last_ts = max(self._last_ts or 0.0, float(ev["ts"]))
                 key = ev.get("key")
                 if key is not None:
                     dirty.add(key)
@@ -173,13 +178,18 @@ class BatchFollower:
             if new_offset == self.offset:
                 break
             self.offset = new_offset
+        alive = self._alive(self.workspace, self.batch_id)
+        if alive != self._was_alive:
+            # In flight reads as queued without a supervisor (as `vidops status` shows it): redraw them.
+            dirty |= self._running
+            self._was_alive = alive
         order = []
         rows = {}
         for key in dirty:
             v = self.state.videos.get(key)
             if v is None:
                 continue
-            rows[key] = row_of(v)
+            rows[key] = row_of(v) if alive or v.status != "running" else replace(row_of(v), status="queued")
             if v.status == "running":
                 self._running.add(key)
             else:
@@ -193,9 +203,8 @@ class BatchFollower:
             self._known.update(order)
         first = self._polls == 0
         self._polls += 1
-        alive = self._alive(self.workspace, self.batch_id)
         summary = self._summarize(alive, bool(dirty) or first)
-        return BatchDelta(summary, rows, tuple(order), tuple(alerts), metrics, self._workers(metrics), first)
+        return BatchDelta(summary, rows, tuple(order), tuple(alerts), metrics, self._workers(metrics, alive), first)
 
     def _summarize(self, alive: bool, changed: bool) -> BatchSummary:
         s = self.state
@@ -204,10 +213,26 @@ class BatchFollower:
         state = s.state
         if not alive and state in ("running", "paused", "stopping", "unknown"):
             state = "interrupted" if s.events_seen else "created"
+        if not alive and counts.get("running"):  # in flight when the supervisor went: resume re-queues them
+            counts = {**counts, "queued": counts.get("queued", 0) + counts["running"], "running": 0}
+        if state == "created" and not s.events_seen:
+            counts = {**counts, "total": self._never_started_total(), "queued": self._never_started_total()}
         per_min, eta = self._throughput(alive, counts)
+        finished_ts = None if alive else (s.finished_ts or (self._last_ts if state == "interrupted" else None))
         self._summary = BatchSummary(s.batch_id or self.batch_id, state, alive, counts, per_min, eta,
-                                     s.started_ts, s.finished_ts if not alive else None)
+                                     s.started_ts, finished_ts)
         return self._summary
+
+    def _never_started_total(self) -> int:
+        """The number of videos in a never-started batch's list (its event log is empty)."""
+        if self._list_total is None:
+            from engine import api
+
+            try:
+                self._list_total = int(api.batch_status(self.workspace, self.batch_id)["counts"]["total"])
+            except (OSError, ValueError, KeyError, TypeError):
+                self._list_total = 0
+        return self._list_total
 
     def _throughput(self, alive: bool, counts: dict[str, int]) -> tuple[float, float | None]:
         s = self.state
@@ -227,16 +252,18 @@ class BatchFollower:
         remaining = counts["queued"] + counts["running"]
         return round(per_s * 60, 2), round(remaining / per_s, 1)
 
-    def _workers(self, metrics: dict[str, Any] | None) -> tuple[WorkerRow, ...]:
+    def _workers(self, metrics: dict[str, Any] | None, alive: bool = True) -> tuple[WorkerRow, ...]:
+        """Without a live supervisor no worker runs (a finished batch logs no worker_exited)."""
         if metrics is not None:
             self._metrics_seen = metrics
         live = (self._metrics_seen or {}).get("workers") or {}
-        by_worker = {self.state.videos[k].worker: k for k in self._running if k in self.state.videos}
+        running = self._running if alive else set()
+        by_worker = {self.state.videos[k].worker: k for k in running if k in self.state.videos}
         rows = []
         for wid, w in sorted(self.state.workers.items()):
             m = live.get(str(wid)) or {}
             rows.append(WorkerRow(wid, w.get("pid"), by_worker.get(wid), m.get("cpu_pct"), m.get("rss_mb"),
-                                  bool(w.get("alive"))))
+                                  bool(w.get("alive")) and alive))
         return tuple(rows)
 
 

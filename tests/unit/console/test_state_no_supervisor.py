@@ -1,0 +1,57 @@
+"""A batch without a live supervisor reads as `vidops status` shows it, not as if it still ran.
+
+In-flight videos of an interrupted batch are queued (resume re-queues them), its workers are
+gone, its elapsed time stops at its last event; a never-started batch counts its list's videos.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.state import BatchFollower
+from console.synthetic import T0, write_finished_batch
+
+BATCH = "20260921-120000-abc123"
+
+
+def test_interrupted_batch_in_flight_videos_read_as_queued_and_workers_as_exited(tmp_path: Path) -> None:
+    write_finished_batch(tmp_path, n=20, running=2)
+    alive = [False]
+    f = BatchFollower(tmp_path, BATCH, alive=lambda *_: alive[0], clock=lambda: T0 + 10_000)
+    d = f.poll()
+    assert d.summary.state == "interrupted"
+    assert d.summary.counts["running"] == 0 and d.summary.counts["queued"] == 2
+    in_flight = ["local__v000018", "local__v000019"]
+    assert [d.rows[k].status for k in in_flight] == ["queued", "queued"]
+    assert d.workers and not any(w.alive for w in d.workers) and not any(w.video for w in d.workers)
+    # Elapsed stops at the batch's last event, not at the clock.
+    elapsed = d.summary.elapsed(T0 + 10_000)
+    assert elapsed is not None and elapsed < 100
+    # A resumed supervisor takes the batch: the same rows read as running again without new events.
+    alive[0] = True
+    d2 = f.poll()
+    assert d2.summary.counts["running"] == 2 and d2.summary.counts["queued"] == 0
+    assert sorted(k for k, r in d2.rows.items() if r.status == "running") == in_flight
+
+
+def test_finished_batch_workers_read_as_exited(tmp_path: Path) -> None:
+    from engine.events import EventWriter
+
+    root = write_finished_batch(tmp_path, n=5)
+    # A real supervisor ends a batch without worker_exited events: its workers are gone with it.
+    lines = [x for x in (root / "state.jsonl").read_text().splitlines() if '"worker_exited"' not in x]
+    (root / "state.jsonl").write_text("\n".join(lines) + "\n")
+    with EventWriter(root / "state.jsonl"):
+        pass
+    d = BatchFollower(tmp_path, BATCH, alive=lambda *_: False).poll()
+    assert d.summary.state == "finished"
+    assert [w.alive for w in d.workers] == [False, False]
+
+
+def test_never_started_batch_counts_its_list_as_queued(tmp_path: Path) -> None:
+    from console.synthetic import make_batch_dir
+
+    make_batch_dir(tmp_path, "b-created", 7)
+    d = BatchFollower(tmp_path, "b-created", alive=lambda *_: False).poll()
+    assert d.summary.state == "created"
+    assert d.summary.counts["total"] == 7 and d.summary.counts["queued"] == 7
