@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -14,6 +14,8 @@ FORMATS = ("generic", "trending")
 
 
 class _JobDialog(ModalScreen[dict[str, Any] | None]):
+    """Compact one-line fields in a scrolling box: the buttons fit at 80x24 and 60x20."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Close without starting")]
 
     def action_cancel(self) -> None:
@@ -39,14 +41,14 @@ class DatasetDialog(_JobDialog):
     """Snapshots file, format, output directory."""
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog"):
             yield Static("Build a dataset (runs detached; follow it in the Dataset tab)", classes="dialog-question")
             yield Label("snapshots file")
-            yield Input(placeholder="path/to/snapshots.csv", id="snapshots")
+            yield Input(placeholder="path/to/snapshots.csv", id="snapshots", compact=True)
             yield Label("format")
-            yield Select([(f, f) for f in FORMATS], value="generic", allow_blank=False, id="format")
+            yield Select([(f, f) for f in FORMATS], value="generic", allow_blank=False, id="format", compact=True)
             yield Label("output directory")
-            yield Input(placeholder="datasets/my-dataset", id="out")
+            yield Input(placeholder="datasets/my-dataset", id="out", compact=True)
             yield Static("", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Start", id="start", variant="primary")
@@ -66,10 +68,10 @@ class TrainDialog(_JobDialog):
     """Dataset directory to train on."""
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog"):
             yield Static("Train models (runs detached; follow it in the Training tab)", classes="dialog-question")
             yield Label("dataset directory")
-            yield Input(placeholder="datasets/my-dataset", id="dataset")
+            yield Input(placeholder="datasets/my-dataset", id="dataset", compact=True)
             yield Static("", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Start", id="start", variant="primary")

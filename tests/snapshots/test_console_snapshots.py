@@ -92,3 +92,8 @@ def test_pipeline_tab(snap_compare: Any, app: VidopsApp, size: tuple[int, int]) 
 
 def test_help(snap_compare: Any, app: VidopsApp) -> None:
     assert snap_compare(app, terminal_size=(100, 30), run_before=ready(press=("question_mark",)))
+
+
+def test_dataset_dialog_80x24(snap_compare: Any, app: VidopsApp) -> None:
+    # Its Start and Cancel buttons were cut off at 80x24 before the fields were made compact.
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready(press=("d",)))

@@ -1,0 +1,43 @@
+"""Small terminals: the dialogs' buttons stay on screen.
+
+At 80x24 the dataset dialog (three bordered inputs) was taller than the 90% it may take, and
+its Start and Cancel buttons were cut off; at 60x20 the training dialog's were too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button
+
+from console.app import VidopsApp
+from console.screens.dashboard import DashboardScreen
+from console.screens.job_dialogs import DatasetDialog, TrainDialog
+from console.synthetic import T0, write_finished_batch
+
+BATCH = "20260921-120000-abc123"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+@pytest.mark.parametrize("key, dialog", [("d", DatasetDialog), ("t", TrainDialog)])
+async def test_job_dialog_buttons_are_visible(tmp_path: Path, size: tuple[int, int], key: str,
+                                              dialog: type) -> None:
+    write_finished_batch(tmp_path)
+    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(200):
+            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
+                break
+            await pilot.pause(0.02)
+        await pilot.press(key)
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, dialog)
+        screen = app.screen.region
+        for button in app.screen.query(Button):
+            region = button.content_region
+            visible = region.intersection(screen)
+            # The label row of each button is on screen, inside its dialog's visible part.
+            assert visible.height >= 1 and visible.width == region.width, (button.id, region, screen)
+            assert button.region.y + button.region.height <= screen.height
+            assert app.screen.get_widget_at(region.x + 1, region.y)[0] is button, button.id
