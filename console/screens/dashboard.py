@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from console.jobs_state import JobsFollower
@@ -29,6 +29,7 @@ from console.state import BatchFollower, BatchSummary
 from console.widgets.alerts_table import AlertsTable
 from console.widgets.batch_header import BatchHeader
 from console.widgets.dataset_panel import DatasetPanel
+from console.widgets.keys_footer import KeysFooter
 from console.widgets.pipeline_panel import PipelinePanel
 from console.widgets.system_panel import SystemPanel
 from console.widgets.training_panel import TrainingPanel
@@ -106,7 +107,7 @@ class DashboardScreen(Screen[None]):
                 yield DatasetPanel(id="dataset")
             with TabPane("Training", id="tab-training"):
                 yield TrainingPanel(id="training")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter()
 
     @property
     def videos(self) -> VideosTable:

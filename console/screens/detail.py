@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.messages import VideoDetailLoaded
 from console.state import VideoRow
+from console.widgets.keys_footer import KeysFooter
 
 
 class VideoDetailScreen(Screen[None]):
@@ -38,7 +39,7 @@ class VideoDetailScreen(Screen[None]):
             yield Static("loading…", id="detail-components")
             yield Static("", id="detail-traceback")
             yield Static("", id="detail-log")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load()

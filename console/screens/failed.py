@@ -8,7 +8,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+
+from console.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from console.screens.dashboard import DashboardScreen
@@ -35,7 +37,7 @@ class FailedScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="failed-title", markup=False)
         yield DataTable(id="failed-table", cursor_type="row")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -10,9 +10,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.messages import BatchesListed
+from console.widgets.keys_footer import KeysFooter
 
 RESUMABLE = ("stopped", "interrupted", "created", "error")
 
@@ -40,7 +41,7 @@ class ResumeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(f"Batches in {self.workspace}", id="resume-title", markup=False)
         yield DataTable(id="resume-table", cursor_type="row")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

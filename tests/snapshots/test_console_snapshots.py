@@ -60,7 +60,7 @@ def ready(tab: str | None = None, press: tuple[str, ...] = ()) -> Any:
     return run_before
 
 
-@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+@pytest.mark.parametrize("size", [(100, 30), (80, 24), (60, 20)])  # 60x20: the footer on two rows
 def test_dashboard_videos(snap_compare: Any, app: VidopsApp, size: tuple[int, int]) -> None:
     assert snap_compare(app, terminal_size=size, run_before=ready())
 

@@ -41,3 +41,32 @@ async def test_job_dialog_buttons_are_visible(tmp_path: Path, size: tuple[int, i
             assert visible.height >= 1 and visible.width == region.width, (button.id, region, screen)
             assert button.region.y + button.region.height <= screen.height
             assert app.screen.get_widget_at(region.x + 1, region.y)[0] is button, button.id
+
+
+def _footer_text(app: VidopsApp) -> str:
+    lines = [strip.text for strip in app.screen._compositor.render_strips()]
+    return "\n".join(lines[-2:])
+
+
+async def test_footer_wraps_so_help_and_detach_stay_visible_at_60_columns(tmp_path: Path) -> None:
+    from textual.widgets import Footer
+
+    write_finished_batch(tmp_path)
+    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        for _ in range(200):
+            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.2)
+        footer = app.screen.query_one(Footer)
+        assert footer.size.height == 2
+        text = _footer_text(app)
+        for key in ("r Retry", "F Failed", "? Help", "q Detach"):
+            assert key in text, text
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.3)
+        assert footer.size.height == 1 and "q Detach" in _footer_text(app).splitlines()[-1]
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause(0.3)
+        assert footer.size.height == 2 and "q Detach" in _footer_text(app)
