@@ -79,10 +79,12 @@ class VidopsApp(App[int]):
 
     # -- app-wide actions -----------------------------------------------------------------
     def action_help(self) -> None:
+        """The keys that work here: the current screen's (not those of screens beneath it) and the console's."""
         sections: list[tuple[str, list[Binding]]] = []
-        for screen in reversed(self.screen_stack):
-            if not isinstance(screen, HelpScreen) and _bindings(screen):
-                sections.append((f"{type(screen).__name__.removesuffix('Screen')} screen", _bindings(screen)))
+        screen = self.screen
+        name = type(screen).__name__.removesuffix("Screen")
+        if name and not isinstance(screen, HelpScreen) and _bindings(screen):
+            sections.append((f"{name} screen", _bindings(screen)))
         sections.append(("Console", _bindings(self)))
         self.push_screen(HelpScreen(sections))
 
