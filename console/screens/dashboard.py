@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from console.jobs_state import JobsFollower
@@ -192,6 +192,10 @@ class DashboardScreen(Screen[None]):
         if action in LIVE_ONLY:
             return True if self.summary is not None and self.summary.alive else None
         return True
+
+    @on(DataTable.RowHighlighted, "#videos")
+    def row_highlighted(self) -> None:
+        self.refresh_bindings()  # r (retry) applies to the selected row: dim it or not in the footer
 
     # -- engine commands (thread workers that post CommandDone) -----------------------------
     @work(thread=True, exit_on_error=False, group="command")
