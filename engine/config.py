@@ -31,8 +31,8 @@ from engine.settings_base import (
 
 @dataclass(frozen=True)
 class PathsSettings:
-    workspace: str = setting("workspace", "Workspace directory (batches, result store, artifacts). Overridden by --workspace and VIDOPS_WORKSPACE.")
-    result_store: str = setting("", "Result store directory; empty means <workspace>/result_store.")
+    workspace: str = setting("workspace", "Workspace directory (batches, result store, artifacts); a relative path is taken relative to the config file's folder. --workspace, else VIDOPS_WORKSPACE (both relative to the current directory) override it; with none of the three: ./workspace.")
+    result_store: str = setting("", "Result store directory (relative: to the config file's folder); empty means <workspace>/result_store.")
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,32 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(str(path), "-", "config file not found") from None
+        raise ConfigError(str(path), "", "config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), "", "is a directory, not a config file") from None
+    except OSError as exc:  # permission denied, I/O error, ...
+        raise ConfigError(str(path), "", f"cannot read the config file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+
+
+# Settings that name a file or folder. A relative value written in a config file is taken
+# relative to that file's folder (not the directory vidops happens to be started in), so a
+# batch, a resume and a detached job all see the same place.
+PATH_KEYS: tuple[str, ...] = ("paths.workspace", "paths.result_store", "model.artifacts_dir")
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    for dotted in PATH_KEYS:
+        section_name, key = dotted.split(".")
+        table = data.get(section_name)
+        if not isinstance(table, dict):
+            continue
+        value = table.get(key)
+        if isinstance(value, str) and value:  # "" keeps its meaning (derived from the workspace)
+            table[key] = os.path.normpath(base / Path(value).expanduser())
 
 
 def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
@@ -115,8 +138,13 @@ def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Read ``path`` (or defaults when None), then apply dotted-key ``overrides`` (CLI flags)."""
+    """Read ``path`` (or defaults when None), then apply dotted-key ``overrides`` (CLI flags).
+
+    Relative paths in the file (:data:`PATH_KEYS`) become absolute, relative to its folder.
+    """
     data: dict[str, Any] = _read_toml(Path(path)) if path is not None else {}
+    if path is not None:
+        _resolve_paths(data, Path(os.path.abspath(path)).parent)
     source = str(path) if path is not None else "<defaults>"
     settings = parse_settings(data, source)
     if overrides:
@@ -164,6 +192,7 @@ __all__ = [
     "ConfigError",
     "ConsoleSettings",
     "MonitorSettings",
+    "PATH_KEYS",
     "PathsSettings",
     "PoolSettings",
     "RetrySettings",

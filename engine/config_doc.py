@@ -52,7 +52,11 @@ def render_markdown() -> str:
     out = ["# Configuration reference", "",
            "vidops reads `config.toml` (or `--config FILE`) with tomllib. Unknown keys, wrong types and "
            "out-of-range values are rejected before anything runs, with a message naming the file and the key. "
-           "Command-line flags override the file. Settings marked **hash** change results: those of `[extract]` "
+           "Command-line flags override the file. A relative path in the file (`paths.workspace`, "
+           "`paths.result_store`, `model.artifacts_dir`) is taken relative to the config file's folder, not the "
+           "current directory; `--workspace` and `VIDOPS_WORKSPACE` are relative to the current directory. "
+           "An error exits with code 2 and one line: the file, the dotted key, the value and what is allowed. "
+           "Settings marked **hash** change results: those of `[extract]` "
            "(with every module's version) feed the result store's `config_hash` and so each video's `run_id`; "
            "those of `[dataset]` and `[model]` feed the dataset's `config_hash` and the training run's identity. "
            "The others (workers, retries, refresh rates, paths) change no result.",

@@ -9,6 +9,8 @@ Kept free of heavy imports so any section module can use it.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -21,7 +23,19 @@ class ConfigError(ValueError):
     def __init__(self, source: str, key: str, message: str) -> None:
         self.source = source
         self.key = key
-        super().__init__(f"{source}: {key}: {message}")
+        self.message = message
+        super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
+
+
+def did_you_mean(word: object, choices: typing.Iterable[str]) -> str:
+    """``"did you mean 'x'? "`` for the closest of ``choices`` to a mistyped ``word``, else ``""``."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        close = [lowered[word.lower()]] if word.lower() in lowered else []
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def setting(
@@ -89,7 +103,9 @@ def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
         raise ConfigError(source, key, f"expected {_type_name(tp)}, got {value!r}")
     if origin is Literal:
         if value not in get_args(tp):
-            raise ConfigError(source, key, f"expected one of {_type_name(tp)}, got {value!r}")
+            hint = did_you_mean(value, [a for a in get_args(tp) if isinstance(a, str)])
+            raise ConfigError(source, key, f"expected one of {_type_name(tp)}, got {value!r}"
+                              + (f" ({hint.strip()})" if hint else ""))
         return value
     if origin is list:
         if not isinstance(value, list):
@@ -110,6 +126,8 @@ def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(source, key, f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(source, key, f"expected a finite number, got {value!r}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -135,7 +153,9 @@ def build_section(cls: type, data: dict[str, Any], source: str, prefix: str) -> 
     unknown = sorted(set(data) - set(fields))
     if unknown:
         known = ", ".join(sorted(fields))
-        raise ConfigError(source, f"{prefix}.{unknown[0]}".lstrip("."), f"unknown key (known keys: {known})")
+        what = "section" if not prefix else "key"
+        hint = did_you_mean(unknown[0], fields)
+        raise ConfigError(source, f"{prefix}.{unknown[0]}".lstrip("."), f"unknown {what} ({hint}known: {known})")
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         f = fields[name]
@@ -160,6 +180,10 @@ def build_section(cls: type, data: dict[str, Any], source: str, prefix: str) -> 
         if isinstance(problem, tuple):
             raise ConfigError(source, problem[0], problem[1])
         if problem:
+            # a message that starts with its own dotted key ("extract.modules: ...") names it
+            head, sep, rest = problem.partition(": ")
+            if sep and (head == prefix or head.startswith(prefix + ".")) and " " not in head:
+                raise ConfigError(source, head, rest)
             raise ConfigError(source, prefix, problem)
     return obj
 
@@ -201,6 +225,7 @@ __all__ = [
     "build_section",
     "dataclass",
     "describe",
+    "did_you_mean",
     "result_affecting",
     "section",
     "setting",

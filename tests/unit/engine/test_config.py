@@ -22,7 +22,7 @@ def write(tmp_path: Path, text: str) -> Path:
     ("text", "key", "fragment"),
     [
         ("[pool]\nwokers = 2\n", "pool.wokers", "unknown key"),
-        ("[pol]\nworkers = 2\n", "pol", "unknown key"),
+        ("[pol]\nworkers = 2\n", "pol", "unknown section"),
         ("[pool]\nworkers = 'two'\n", "pool.workers", "expected an integer"),
         ("[pool]\nworkers = -1\n", "pool.workers", "must be >= 0"),
         ("[alerts]\nerror_rate = 1.5\n", "alerts.error_rate", "must be <= 1.0"),
