@@ -13,9 +13,14 @@ from textual.widgets import Button, Input, Label, Select, Static
 FORMATS = ("generic", "trending")
 
 
+class _DialogBox(VerticalScroll, can_focus=False):
+    """Scrolls when the terminal is too small, but never takes the focus from the first field."""
+
+
 class _JobDialog(ModalScreen[dict[str, Any] | None]):
     """Compact one-line fields in a scrolling box: the buttons fit at 80x24 and 60x20."""
 
+    AUTO_FOCUS = "Input"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Close without starting")]
 
     def action_cancel(self) -> None:
@@ -41,7 +46,7 @@ class DatasetDialog(_JobDialog):
     """Snapshots file, format, output directory."""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog"):
+        with _DialogBox(classes="dialog"):
             yield Static("Build a dataset (runs detached; follow it in the Dataset tab)", classes="dialog-question")
             yield Label("snapshots file")
             yield Input(placeholder="path/to/snapshots.csv", id="snapshots", compact=True)
@@ -68,7 +73,7 @@ class TrainDialog(_JobDialog):
     """Dataset directory to train on."""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog"):
+        with _DialogBox(classes="dialog"):
             yield Static("Train models (runs detached; follow it in the Training tab)", classes="dialog-question")
             yield Label("dataset directory")
             yield Input(placeholder="datasets/my-dataset", id="dataset", compact=True)

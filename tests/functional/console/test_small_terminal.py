@@ -6,7 +6,9 @@ its Start and Cancel buttons were cut off; at 60x20 the training dialog's were t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Button
@@ -53,20 +55,54 @@ async def test_footer_wraps_so_help_and_detach_stay_visible_at_60_columns(tmp_pa
 
     write_finished_batch(tmp_path)
     app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+
+    async def settles(pilot: Any, pred: Callable[[], bool]) -> bool:
+        for _ in range(100):  # the footer re-composes after a refresh: wait for it to render
+            if pred():
+                return True
+            await pilot.pause(0.02)
+        return pred()
+
     async with app.run_test(size=(60, 20)) as pilot:
         for _ in range(200):
             if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
                 break
             await pilot.pause(0.02)
-        await pilot.pause(0.2)
         footer = app.screen.query_one(Footer)
+        keys = ("r Retry", "F Failed", "? Help", "q Detach")
+        assert await settles(pilot, lambda: all(k in _footer_text(app) for k in keys)), _footer_text(app)
         assert footer.size.height == 2
-        text = _footer_text(app)
-        for key in ("r Retry", "F Failed", "? Help", "q Detach"):
-            assert key in text, text
         await pilot.resize_terminal(100, 30)
-        await pilot.pause(0.3)
-        assert footer.size.height == 1 and "q Detach" in _footer_text(app).splitlines()[-1]
+        assert await settles(pilot, lambda: footer.size.height == 1 and "q Detach" in _footer_text(app)), \
+            _footer_text(app)
         await pilot.resize_terminal(60, 20)
-        await pilot.pause(0.3)
-        assert footer.size.height == 2 and "q Detach" in _footer_text(app)
+        assert await settles(pilot, lambda: footer.size.height == 2 and "q Detach" in _footer_text(app)), \
+            _footer_text(app)
+
+
+async def test_job_dialog_starts_from_the_keyboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first field has the focus: type, enter, and the job starts (no mouse over SSH)."""
+    from engine import jobs
+
+    started: list[tuple[str, dict[str, str]]] = []
+    monkeypatch.setattr(jobs, "start_job", lambda ws, kind, params, cfg=None: started.append((kind, params)) or "j1")
+    write_finished_batch(tmp_path)
+    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
+                break
+            await pilot.pause(0.02)
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, TrainDialog)
+        await pilot.press(*"datasets/ds1", "enter")
+        for _ in range(100):
+            if started:
+                break
+            await pilot.pause(0.02)
+        assert started == [("train", {"dataset": "datasets/ds1"})]
+        await pilot.press("d")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, DatasetDialog) and app.screen.focused is not None
+        assert app.screen.focused.id == "snapshots"
