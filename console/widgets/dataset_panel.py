@@ -15,7 +15,8 @@ NOTHING_YET = "No dataset build has run in this workspace yet. Press d to build 
 class DatasetPanel(Static):
     """Stage, rows, target coverage per horizon, duration and errors."""
 
-    view: reactive[DatasetView | None] = reactive(None, always_update=True)
+    # layout: the panel is height auto; without it, it keeps the height of its first text (one line)
+    view: reactive[DatasetView | None] = reactive(None, always_update=True, layout=True)
 
     def render(self) -> Text:
         v = self.view

@@ -55,7 +55,8 @@ def _horizon_days(key: str) -> float:
 class PipelinePanel(Static):
     """Renders a :class:`PipelineView`; ``now`` ticks the elapsed clock while the job runs."""
 
-    view: reactive[PipelineView | None] = reactive(None, always_update=True)
+    # layout: height auto; without it the panel keeps the height of its first text
+    view: reactive[PipelineView | None] = reactive(None, always_update=True, layout=True)
     now: reactive[float] = reactive(0.0)
 
     def __init__(self, workspace: str | Path = "", **kwargs: Any) -> None:
