@@ -89,7 +89,7 @@ class VidopsApp(App[int]):
         self.push_screen(HelpScreen(sections))
 
     def action_batches(self) -> None:
-        self.push_screen(ResumeScreen(self.workspace))
+        self.push_screen(ResumeScreen(self.workspace, self.batch_id))
 
     def action_detach(self) -> None:
         self.exit(0)

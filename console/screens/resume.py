@@ -33,9 +33,10 @@ class ResumeScreen(Screen[None]):
         Binding("escape", "back", "Back", id="resume.back", tooltip="Back to the dashboard"),
     ]
 
-    def __init__(self, workspace: str) -> None:
+    def __init__(self, workspace: str, current: str | None = None) -> None:
         super().__init__()
         self.workspace = workspace
+        self.current = current  # the attached batch: the cursor starts on it, so enter acts on it
         self.batches: dict[str, dict[str, Any]] = {}
 
     def compose(self) -> ComposeResult:
@@ -62,6 +63,9 @@ class ResumeScreen(Screen[None]):
     def on_batches_listed(self, message: BatchesListed) -> None:
         table = self.query_one(DataTable)
         self.batches = {b["batch_id"]: b for b in message.batches}
+        keep = self.current  # the attached batch at first, then what the operator selected (g reloads)
+        if table.row_count:
+            keep = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         with self.app.batch_update():
             table.clear()
             for b in sorted(message.batches, key=lambda b: b.get("updated_at") or 0, reverse=True):
@@ -71,6 +75,8 @@ class ResumeScreen(Screen[None]):
                 cells = (b["batch_id"], b["state"], str(c.get("total", "-")), str(c.get("done", "-")),
                          str(c.get("failed", "-")), str(c.get("queued", "-")), when, action_for(b))
                 table.add_row(*(Text(str(x)) for x in cells), key=b["batch_id"])
+            if keep in self.batches:
+                table.move_cursor(row=table.get_row_index(keep))
         title = f"Batches in {self.workspace}: {len(self.batches)}"
         if not self.batches:
             title += "  (none yet: start one with 'vidops run LIST')"

@@ -1,0 +1,41 @@
+"""The Batches screen (b) opens on the attached batch, so enter acts on the batch being watched.
+
+The list is sorted newest first and its cursor started on row 0: from the dashboard of an older
+stopped batch, b then enter resumed the newest batch of the workspace instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from console.app import VidopsApp
+from console.screens.dashboard import DashboardScreen
+from console.screens.resume import ResumeScreen
+from console.synthetic import T0, write_finished_batch
+
+
+async def test_batches_screen_cursor_starts_on_the_attached_batch(tmp_path: Path) -> None:
+    write_finished_batch(tmp_path, batch_id="b-newest", n=40)
+    write_finished_batch(tmp_path, batch_id="b-older", n=10, end_state="stopped")
+    app = VidopsApp(tmp_path, "b-older", refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(200):
+            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
+                break
+            await pilot.pause(0.02)
+        await pilot.press("b")
+        screen = app.screen
+        assert isinstance(screen, ResumeScreen)
+        for _ in range(100):
+            if screen.batches:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.1)
+        table = screen.query_one("#resume-table", DataTable)
+        assert [str(k.value) for k in table.rows] == ["b-newest", "b-older"]  # newest first
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "b-older"
+        await pilot.press("up", "g")  # reload keeps the operator's selection
+        await pilot.pause(0.3)
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "b-newest"
