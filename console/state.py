@@ -28,6 +28,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "failed": ("✘", "failed"),
 }
 FILTERS = ("all", "running", "failed", "done")
+RESUMABLE = ("stopped", "interrupted", "created", "error")  # states a resume continues
 THROUGHPUT_WINDOW_S = 300.0
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 

@@ -13,9 +13,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from console.messages import BatchesListed
+from console.state import RESUMABLE
 from console.widgets.keys_footer import KeysFooter
-
-RESUMABLE = ("stopped", "interrupted", "created", "error")
 
 
 def action_for(batch: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from console.state import BatchSummary, fmt_duration
+from console.state import RESUMABLE, BatchSummary, fmt_duration
 
 STATE_STYLE = {"running": "bold green", "paused": "bold yellow", "stopping": "bold yellow",
                "finished": "bold", "stopped": "bold yellow", "interrupted": "bold red", "error": "bold red"}
@@ -32,6 +32,8 @@ class BatchHeader(Static):
         line.append(f"[{s.state}]", STATE_STYLE.get(s.state, ""))
         line.append(f" elapsed {fmt_duration(s.elapsed(now))} ")
         line.append("supervisor live" if s.alive else "no supervisor", "" if s.alive else "dim")
+        if not s.alive and s.state in RESUMABLE:
+            line.append(" (b, enter: resume)", "bold")  # the batches key is not in the footer
         if self.alert_count:
             line.append(f" ⚠ {self.alert_count}", "bold red")
         line.append("\n")
