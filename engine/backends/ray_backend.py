@@ -93,6 +93,7 @@ class RayBackend:
             placement["scheduling_strategy"] = NodeAffinitySchedulingStrategy(self.node_id, soft=True)
         self._inbox_cls = ray.remote(num_cpus=0, **placement)(Inbox)
         self.inbox = self._inbox_cls.remote()
+        self._check_inbox()
         self._drain: Any = None
         self._task = ray.remote(  # vidops retries, so the state log counts every attempt
             num_cpus=self.pool.ray_num_cpus, num_gpus=self.pool.ray_num_gpus, max_retries=0,
@@ -106,6 +107,24 @@ class RayBackend:
         self._waker: Waker | None = None
         self._sel: selectors.BaseSelector | None = None
         self._check_resources()
+
+    def _check_inbox(self) -> None:
+        """Every task reports through the inbox actor: one the cluster will not run (e.g. the driver
+        and the cluster disagree on RAY_AUTH_MODE) would let every video run to its end and then
+        fail as 'results did not reach the driver', retries included. Fail the batch at once."""
+        try:
+            self.ray.get(self.inbox.flush.remote(), timeout=self.pool.start_timeout_s)
+        except Exception as exc:  # noqa: BLE001 - any failure of the actor is fatal for the batch
+            with contextlib.suppress(Exception):
+                self.ray.kill(self.inbox)
+            if self._owns_ray:
+                with contextlib.suppress(Exception):
+                    self.ray.shutdown()
+            where = repr(self.pool.ray_address) if self.pool.ray_address else "the local Ray"
+            raise BackendUnavailable(
+                f"pool.backend = 'ray': {where} did not run the driver's progress actor "
+                f"({type(exc).__name__}: {_first_line(exc)}; waited up to {self.pool.start_timeout_s:g} s); check that the "
+                "driver and the cluster use the same RAY_AUTH_MODE and token (~/.ray/auth_token)") from None
 
     def _check_resources(self) -> None:
         from engine.alerts import Alert
