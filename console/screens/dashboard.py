@@ -97,7 +97,7 @@ class DashboardScreen(Screen[None]):
                 yield VideosTable(page_size=self.page_size, id="videos")
             with TabPane("Workers", id="tab-workers"):
                 yield WorkersTable(id="workers")
-            with TabPane("System", id="tab-system"):
+            with TabPane("System", id="tab-system"), VerticalScroll(id="system-scroll"):
                 yield SystemPanel(id="system")
             with TabPane("Alerts", id="tab-alerts"):
                 yield AlertsTable(id="alerts")

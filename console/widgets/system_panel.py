@@ -56,14 +56,11 @@ class SystemPanel(Static):
         self.update(self.render_text())
 
     def render_text(self) -> Text:
+        """CPU total, RAM, disk and the GPUs first; the per-core lines last (a server has dozens)."""
         m = self.latest
         t = Text()
         t.append(f"CPU   {m.get('cpu_pct', 0):5.1f}%  ", "bold")
         t.append(spark(self.history.get("cpu", [])) + "\n", "cyan")
-        cores = m.get("cpu_per_core") or []
-        for i, c in enumerate(cores):
-            t.append(f"core{i:<2}{c:5.1f}%  ")
-            t.append(spark(self.history.get(f"core{i}", []), width=20) + "\n", "cyan")
         ram = m.get("ram_used_pct")
         t.append(f"RAM   {ram if ram is not None else 0:5.1f}%  ", "bold")
         t.append(spark(self.history.get("ram", [])), "magenta")
@@ -85,4 +82,7 @@ class SystemPanel(Static):
             ):
                 t.append(f"  {label:<5} {'-' if value is None else value}{unit}  ")
                 t.append(spark(self.history.get(f"gpu{i}.{name}", []), top=top, width=20) + "\n", "green")
+        for i, c in enumerate(m.get("cpu_per_core") or []):
+            t.append(f"core{i:<2}{c:5.1f}%  ")
+            t.append(spark(self.history.get(f"core{i}", []), width=20) + "\n", "cyan")
         return t
