@@ -55,7 +55,9 @@ class DashboardScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "retry", "Retry", id="retry", tooltip="Retry the selected failed video"),
         Binding("R", "retry_all", "All", id="retry_all", tooltip="Retry all failed videos (confirm)"),
-        Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume scheduling of new videos"),
+        Binding("p", "pause", "Pause", id="pause", tooltip="Pause scheduling of new videos (running videos finish)"),
+        # The same key on a paused batch: the footer names what p does now (check_action hides the other).
+        Binding("p", "resume_scheduling", "Resume", id="resume_scheduling", tooltip="Resume scheduling (a paused batch)"),
         Binding("s", "stop", "Stop", id="stop", tooltip="Stop the batch (confirm); resume later from b"),
         Binding("f", "cycle_filter", "Filter", id="filter", tooltip="Cycle the filter: all, running, failed, done"),
         Binding("slash", "search", "Search", id="search", key_display="/", tooltip="Search videos by id or error class"),
@@ -189,8 +191,14 @@ class DashboardScreen(Screen[None]):
             return True if self._selected_failed() else None
         if action in ("retry_all", "failed"):
             return True if self.videos.failed_keys else None
+        live = self.summary is not None and self.summary.alive
+        paused = live and self.summary is not None and self.summary.state == "paused"
+        if action == "resume_scheduling":
+            return paused  # False hides it: p reads "Pause" unless the live batch is paused
+        if action == "pause" and paused:
+            return False  # hidden: p reads "Resume"
         if action in LIVE_ONLY:
-            return True if self.summary is not None and self.summary.alive else None
+            return True if live else None
         return True
 
     @on(DataTable.RowHighlighted, "#videos")
@@ -247,11 +255,16 @@ class DashboardScreen(Screen[None]):
             [("transient", "Retry transient"), ("all", "Retry all, permanent too")]), chosen)
 
     def action_pause(self) -> None:
+        self._scheduling("pause")
+
+    def action_resume_scheduling(self) -> None:
+        self._scheduling("resume")
+
+    def _scheduling(self, name: str) -> None:
         from engine import api
 
         batch = self.batch_id
         assert batch is not None
-        name = "resume" if self.summary is not None and self.summary.state == "paused" else "pause"
         self.engine_call(name, lambda: api.command(self.workspace, batch, name),
                          "scheduling resumed" if name == "resume" else "scheduling paused (running videos finish)")
 
