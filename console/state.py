@@ -44,6 +44,17 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
 
 
+def short_id(text: str, width: int = 32) -> str:
+    """``text`` in at most ``width`` columns: its start and its end around an ellipsis.
+
+    Video ids run to 128 characters; a full one would push a table row's other columns off screen.
+    """
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[-(width - 1 - head):]
+
+
 @dataclass(frozen=True, slots=True)
 class VideoRow:
     """One video as the tables show it (a frozen copy of the engine's VideoState)."""

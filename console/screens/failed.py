@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from console.state import short_id
 from console.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class FailedScreen(Screen[None]):
         for key in sorted(videos.failed_keys):
             r = videos.rows_by_key[key]
             kind = "transient" if r.transient else "permanent"
-            wanted[key] = tuple(Text(c) for c in (r.video_id, r.error_class or "", kind, str(r.attempts),
+            wanted[key] = tuple(Text(c) for c in (short_id(r.video_id), r.error_class or "", kind, str(r.attempts),
                                                    (r.error_message or "")[:200]))  # Text: never markup
         table = self.table
         with self.app.batch_update():

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
-from console.state import FILTERS, STATUS_LABELS, VideoRow, fmt_duration
+from console.state import FILTERS, STATUS_LABELS, VideoRow, fmt_duration, short_id
 
 STATUS_STYLE = {"queued": "dim", "running": "cyan", "retry_wait": "yellow", "done": "green",
                 "skipped": "dim", "failed": "bold red"}
@@ -29,7 +29,7 @@ def cells(row: VideoRow, now: float) -> tuple[Text, ...]:
     """Text cells: a str cell would be parsed as Rich markup (``[/x]`` in an error would crash)."""
     symbol, word = STATUS_LABELS.get(row.status, ("?", row.status))
     err = f"{row.error_class}: {row.error_message}" if row.error_class else ""
-    return (Text(f"{symbol} {word}", STATUS_STYLE.get(row.status, "")), Text(row.video_id), Text(row.stage or ""),
+    return (Text(f"{symbol} {word}", STATUS_STYLE.get(row.status, "")), Text(short_id(row.video_id)), Text(row.stage or ""),
             Text(progress_bar(row.fraction)), Text(str(row.attempts)), Text(fmt_duration(row.elapsed(now))),
             Text(err[:70] + ("…" if len(err) > 70 else "")))
 

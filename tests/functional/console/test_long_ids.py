@@ -1,0 +1,50 @@
+"""A very long video id (up to 128 characters, from a long file name) does not push the rest of
+the row off screen: the videos and failed tables show its start and end, the detail the full key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.app import VidopsApp
+from console.screens.dashboard import DashboardScreen
+from console.screens.failed import FailedScreen
+from console.synthetic import T0, _ev, make_batch_dir
+from engine.events import EventWriter
+
+BATCH = "b-long"
+LONG = "a_very_long_video_file_name_" * 4 + "episode_0042"
+
+
+def _screen_text(app: VidopsApp) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_long_video_id_is_shortened_in_tables(tmp_path: Path) -> None:
+    root = make_batch_dir(tmp_path, BATCH, 1)
+    key = f"local__{LONG}"
+    with EventWriter(root / "state.jsonl") as w:
+        w.write(_ev("batch_started", T0, batch_id=BATCH, total=2, config_hash="synthetic"))
+        w.write(_ev("video_queued", T0, key=key, platform_id="local", video_id=LONG))
+        w.write(_ev("video_started", T0 + 1, key=key, worker=0, pid=1, run_id="r0", attempt=1))
+        w.write(_ev("video_failed", T0 + 2, key=key, error_class="not_video", transient=False,
+                    message="cannot decode: no video stream", attempt=1, final=True))
+        w.write(_ev("batch_finished", T0 + 3, state="finished"))
+    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 10, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.2)
+        row = next(line for line in _screen_text(app).splitlines() if "✘ failed" in line)
+        assert "episode_0042" in row and "…" in row  # start … end of the id
+        assert "░░░░░░░░   0%" in row and "1.0s" in row, row  # progress and elapsed still on screen
+        await pilot.press("F")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, FailedScreen)
+        row = next(line for line in _screen_text(app).splitlines() if "episode_0042" in line)
+        assert "not_video" in row and "permanent" in row, row
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert key in "".join(_screen_text(app).split())  # the detail names the full key (wrapped)
