@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from console.state import WorkerRow
+from console.state import WorkerRow, short_id
 
 COLUMNS = (("worker", "worker"), ("pid", "pid"), ("video", "current video"), ("cpu", "CPU %"),
            ("rss", "RSS MB"), ("state", "state"))
@@ -14,7 +14,7 @@ COLUMNS = (("worker", "worker"), ("pid", "pid"), ("video", "current video"), ("c
 def _cells(w: WorkerRow) -> tuple[Text, ...]:
     """Text cells (a str cell would be parsed as Rich markup)."""
     return tuple(Text(c) for c in (
-        str(w.worker), str(w.pid or "-"), w.video or ("idle" if w.alive else "-"),
+        str(w.worker), str(w.pid or "-"), short_id(w.video) if w.video else ("idle" if w.alive else "-"),
         "-" if w.cpu_pct is None else f"{w.cpu_pct:.0f}", "-" if w.rss_mb is None else f"{w.rss_mb:.0f}",
         "alive" if w.alive else "exited"))
 

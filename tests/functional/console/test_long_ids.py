@@ -5,6 +5,7 @@ the row off screen: the videos and failed tables show its start and end, the det
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from console.app import VidopsApp
 from console.screens.dashboard import DashboardScreen
@@ -48,3 +49,34 @@ async def test_long_video_id_is_shortened_in_tables(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert key in "".join(_screen_text(app).split())  # the detail names the full key (wrapped)
+
+
+async def test_long_current_video_keeps_the_workers_columns_on_screen(tmp_path: Path, monkeypatch: Any) -> None:
+    from engine import api
+
+    monkeypatch.setattr(api, "supervisor_running", lambda ws, batch: True)  # a live batch: workers busy
+    root = make_batch_dir(tmp_path, BATCH, 1)
+    key = f"local__{LONG}"
+    with EventWriter(root / "state.jsonl") as w:
+        w.write(_ev("batch_started", T0, batch_id=BATCH, total=1, config_hash="synthetic"))
+        w.write(_ev("video_queued", T0, key=key, platform_id="local", video_id=LONG))
+        w.write(_ev("worker_started", T0, worker=0, pid=4000))
+        w.write(_ev("video_started", T0 + 1, key=key, worker=0, pid=4000, run_id="r0", attempt=1))
+        w.write(_ev("metrics", T0 + 2, cpu_pct=50.0, workers={"0": {"pid": 4000, "rss_mb": 180.0, "cpu_pct": 95.0}},
+                    gpus=[]))
+    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 10, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.2)
+        assert app.dashboard is not None
+        app.dashboard.query_one("#tabs").active = "tab-workers"
+        row = ""
+        for _ in range(100):
+            row = next((line for line in _screen_text(app).splitlines() if " 4000 " in line), "")
+            if row:
+                break
+            await pilot.pause(0.05)
+        assert "episode_0042" in row and "95" in row and "180" in row and "alive" in row, row
