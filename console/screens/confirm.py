@@ -13,6 +13,8 @@ class ConfirmScreen(ModalScreen[str | None]):
     """``choices`` are (id, label) pairs; the first is focused; escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel", tooltip="Close without doing anything")]
+    # Below 76 columns a row of wide answers runs past the dialog: console.tcss stacks them.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-wide")]
 
     def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
         super().__init__()

@@ -106,3 +106,27 @@ async def test_job_dialog_starts_from_the_keyboard(tmp_path: Path, monkeypatch: 
         await pilot.pause(0.2)
         assert isinstance(app.screen, DatasetDialog) and app.screen.focused is not None
         assert app.screen.focused.id == "snapshots"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_confirm_dialog_buttons_are_visible(tmp_path: Path, size: tuple[int, int]) -> None:
+    """R's three answers: at 60 columns 'Cancel' ran past the dialog's edge (a row of wide buttons)."""
+    from console.screens.confirm import ConfirmScreen
+
+    write_finished_batch(tmp_path)
+    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(200):
+            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
+                break
+            await pilot.pause(0.02)
+        await pilot.press("R")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen)
+        buttons = list(app.screen.query(Button))
+        assert [b.id for b in buttons] == ["choice-transient", "choice-all", "cancel"]
+        box = app.screen.query_one(".dialog").content_region
+        for button in buttons:
+            region = button.content_region
+            assert box.contains_region(region), (button.id, region, box)
+            assert app.screen.get_widget_at(region.x + 1, region.y)[0] is button, button.id
