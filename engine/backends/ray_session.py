@@ -44,7 +44,9 @@ def connect(address: str) -> tuple[Any, bool]:
         if address:
             ray.init(address=address, **kw)
         else:
-            ray.init(include_dashboard=False, **kw)
+            # "local" always starts a new Ray: a bare ray.init() joins any cluster `ray start` left
+            # on this machine, or hangs on a stale /tmp/ray/ray_current_cluster of a dead one.
+            ray.init(address="local", include_dashboard=False, **kw)
     except Exception as exc:  # noqa: BLE001 - any connection problem becomes one clear message
         where = f"the Ray cluster at {address!r}" if address else "a local Ray"
         raise BackendUnavailable(f"pool.backend = 'ray': cannot start or reach {where}: {exc}") from exc

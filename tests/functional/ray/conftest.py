@@ -20,7 +20,8 @@ def ray_address() -> Iterator[str]:
     ray_constants.ENABLE_RAY_CLUSTER = False  # in case ray was imported before the variable was set
     if ray.is_initialized():
         ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="vidops-tests")
+    # address="local": a new Ray even when `ray start` left a cluster (or a stale address file) here
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="vidops-tests")
     address = ray.get_runtime_context().gcs_address
     assert address.startswith("127.0.0.1:"), address
     try:
