@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 permanent failures, 2 usage/config/input error, 3 internal error, 130 interrupted.",
     )
     parser.add_argument("--workspace", metavar="DIR", help="workspace directory (default: $VIDOPS_WORKSPACE, else paths.workspace of the config, else ./workspace)")
-    parser.add_argument("--config", metavar="FILE", help="config file (default: ./config.toml when present, else built-in defaults)")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: ./config.toml when present, else built-in defaults); relative paths in it are taken relative to its folder; keys: docs/config.md")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMANDS:
