@@ -46,7 +46,7 @@ class PoolSettings:
     max_videos_per_worker: int = setting(0, "Recycle a worker after this many videos (0 = never).", min=0)
     grace_s: float = setting(10.0, "On a graceful stop, how long in-flight videos may finish before their workers are killed.", min=0.0)
     start_timeout_s: float = setting(120.0, "A worker that does not report ready within this time is replaced.", min=1.0)
-    ray_address: str = setting("", "Ray cluster address: 'auto', 'ray://host:port', or empty to start a local Ray.")
+    ray_address: str = setting("", "Ray cluster address: 'auto', 'host:port', 'ray://host:port', or empty to start a private local Ray (env VIDOPS_RAY_ADDRESS overrides, also for a resumed batch, which otherwise keeps the address it started with; 'local' = empty).")
     ray_num_cpus: float = setting(1.0, "CPUs reserved per video task on Ray (fractions allowed).", min=0.0)
     ray_num_gpus: float = setting(0.0, "GPUs reserved per video task on Ray (fractions allowed).", min=0.0)
     ray_ship: Literal["auto", "always", "never"] = setting("auto", "How inputs reach Ray workers: 'auto' ships a file through the object store when its path is not visible on the worker's node, 'always' ships every file, 'never' uses paths only (env VIDOPS_RAY_SHIP overrides).")

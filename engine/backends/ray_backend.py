@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from engine import faults
 from engine.backends import BackendUnavailable
 from engine.backends.ray_inputs import ShipPolicy, read_input
-from engine.backends.ray_session import connect
+from engine.backends.ray_session import connect, effective_address
 from engine.backends.ray_waker import Waker
 from engine.errors import classify
 from engine.store import RunDir
@@ -79,7 +79,8 @@ class RayBackend:
         except ValueError as exc:
             raise BackendUnavailable(str(exc)) from None
         self.faults = faults.load()
-        self.ray, self._owns_ray = connect(self.pool.ray_address)
+        self.address = effective_address(self.pool.ray_address)
+        self.ray, self._owns_ray = connect(self.address)
         ray = self.ray
         try:
             self.node_id: str | None = ray.get_runtime_context().get_node_id()
@@ -120,7 +121,7 @@ class RayBackend:
             if self._owns_ray:
                 with contextlib.suppress(Exception):
                     self.ray.shutdown()
-            where = repr(self.pool.ray_address) if self.pool.ray_address else "the local Ray"
+            where = repr(self.address) if self.address else "the local Ray"
             raise BackendUnavailable(
                 f"pool.backend = 'ray': {where} did not run the driver's progress actor "
                 f"({type(exc).__name__}: {_first_line(exc)}; waited up to {self.pool.start_timeout_s:g} s); check that the "

@@ -17,6 +17,20 @@ from typing import Any
 
 from engine.backends import BackendUnavailable, check_available
 
+ENV_ADDRESS = "VIDOPS_RAY_ADDRESS"
+
+
+def effective_address(configured: str) -> str:
+    """``pool.ray_address``, unless ``VIDOPS_RAY_ADDRESS`` overrides it ('local' = a private local Ray).
+
+    A batch freezes its config, so a resume of a batch whose cluster moved (or whose address was
+    wrong) needs a way to point it elsewhere without editing batch.toml.
+    """
+    raw = os.environ.get(ENV_ADDRESS, "").strip()
+    if not raw:
+        return configured
+    return "" if raw == "local" else raw
+
 
 def connect(address: str) -> tuple[Any, bool]:
     """Import and initialise Ray (idempotent); returns (ray, whether this call initialised it)."""
@@ -95,7 +109,8 @@ def _probe(address: str) -> None:
         return  # Ray Client addresses fail fast on their own
     host, sep, port_text = target.rpartition(":")
     if not sep or not host or not port_text.isdigit():
-        raise BackendUnavailable(f"pool.ray_address = {address!r}: expected 'auto', 'HOST:PORT' or 'ray://HOST:PORT'")
+        raise BackendUnavailable(f"Ray address {address!r} (pool.ray_address or {ENV_ADDRESS}): "
+                                 "expected 'auto', 'HOST:PORT' or 'ray://HOST:PORT'")
     port = int(port_text)
     if _is_loopback(host) and _tcp_error(host, port) is None:
         node_ip = None
@@ -115,4 +130,5 @@ def _probe(address: str) -> None:
         why = err.strerror or f"no answer within {PROBE_TIMEOUT_S:g} s"  # a timeout has no strerror
         raise BackendUnavailable(
             f"pool.backend = 'ray': cannot reach the Ray cluster at {address!r} ({host}:{port}: {why}); "
-            "check pool.ray_address and that its head node runs ('ray status')")
+            f"check that its head node runs ('ray status'), then pool.ray_address for a new batch or "
+            f"{ENV_ADDRESS}=HOST:PORT for 'vidops resume' (a batch keeps the address it started with)")

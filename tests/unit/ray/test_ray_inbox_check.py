@@ -48,13 +48,18 @@ class _FakeRay:
         self.shut = True
 
 
-def _backend(monkeypatch: pytest.MonkeyPatch, fake: _FakeRay) -> Any:
+def _backend(monkeypatch: pytest.MonkeyPatch, fake: _FakeRay, settings: Settings | None = None,
+             seen: list[str] | None = None) -> Any:
     pytest.importorskip("ray")
     from engine.backends import ray_backend
 
-    monkeypatch.setattr(ray_backend, "connect", lambda address: (fake, True))
+    def connect(address: str) -> tuple[_FakeRay, bool]:
+        (seen if seen is not None else []).append(address)
+        return fake, True
+
+    monkeypatch.setattr(ray_backend, "connect", connect)
     monkeypatch.delenv("VIDOPS_FAULTS", raising=False)
-    sup = SimpleNamespace(settings=Settings(), alert=lambda a: None)
+    sup = SimpleNamespace(settings=settings or Settings(), alert=lambda a: None)
     return ray_backend.RayBackend(sup, 2)  # type: ignore[arg-type]
 
 
@@ -72,3 +77,18 @@ def test_live_inbox_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _FakeRay(inbox_works=True)
     backend = _backend(monkeypatch, fake)
     assert backend.has_idle() and not fake.shut
+
+
+def test_vidops_ray_address_overrides_the_batch_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resumed batch keeps its frozen pool.ray_address; VIDOPS_RAY_ADDRESS points it elsewhere."""
+    from engine.config import apply_overrides
+
+    frozen = apply_overrides(Settings(), {"pool.ray_address": "10.1.2.3:6379"})
+    seen: list[str] = []
+    monkeypatch.delenv("VIDOPS_RAY_ADDRESS", raising=False)
+    _backend(monkeypatch, _FakeRay(inbox_works=True), frozen, seen)
+    monkeypatch.setenv("VIDOPS_RAY_ADDRESS", "head:6380")
+    _backend(monkeypatch, _FakeRay(inbox_works=True), frozen, seen)
+    monkeypatch.setenv("VIDOPS_RAY_ADDRESS", "local")
+    _backend(monkeypatch, _FakeRay(inbox_works=True), frozen, seen)
+    assert seen == ["10.1.2.3:6379", "head:6380", ""]
