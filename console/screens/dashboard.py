@@ -68,6 +68,7 @@ class DashboardScreen(Screen[None]):
         Binding("b", "batches", "Batches", id="batches", show=False, tooltip="Batches of the workspace (resume/attach)"),
         Binding("d", "dataset", "Dataset", id="dataset", show=False, tooltip="Build a dataset (dialog)"),
         Binding("t", "train", "Train", id="train", show=False, tooltip="Train models on a dataset (dialog)"),
+        Binding("n", "next_chart", "Next", id="next_chart", tooltip="Training tab: the next targets' loss curves"),
         Binding("right_square_bracket", "page(1)", "Next page", id="page_next", key_display="]", tooltip="Next page of videos",
                 show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="page_prev", key_display="[", tooltip="Previous page of videos",
@@ -173,6 +174,7 @@ class DashboardScreen(Screen[None]):
         panel = self.query_one(PipelinePanel)
         panel.view = message.pipeline
         panel.tick(self.clock())
+        self.refresh_bindings()  # n (next chart) depends on the training run's targets
 
     def on_poll_failed(self, message: PollFailed) -> None:
         self.query_one("#videos-status", Static).update(f"poll failed (retrying): {message.error}")
@@ -191,6 +193,9 @@ class DashboardScreen(Screen[None]):
             return True if self._selected_failed() else None
         if action in ("retry_all", "failed"):
             return True if self.videos.failed_keys else None
+        if action == "next_chart":  # shown on the Training tab when the chart has more than one page
+            return self.query_one(TabbedContent).active == "tab-training" and \
+                self.query_one(TrainingPanel).chart_pages > 1
         live = self.summary is not None and self.summary.alive
         paused = live and self.summary is not None and self.summary.state == "paused"
         if action == "resume_scheduling":
@@ -200,6 +205,13 @@ class DashboardScreen(Screen[None]):
         if action in LIVE_ONLY:
             return True if live else None
         return True
+
+    @on(TabbedContent.TabActivated)
+    def tab_activated(self) -> None:
+        self.refresh_bindings()  # n (next chart) belongs to the Training tab
+
+    def action_next_chart(self) -> None:
+        self.query_one(TrainingPanel).next_chart()
 
     @on(DataTable.RowHighlighted, "#videos")
     def row_highlighted(self) -> None:

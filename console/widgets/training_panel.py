@@ -14,6 +14,7 @@ from textual_plotext import PlotextPlot
 from console.jobs_state import TrainView
 
 NOTHING_YET = "No training run in this workspace yet. Press t to train on a dataset."
+PER_CHART = 2  # targets drawn at once: their legend fits and their colours differ (n shows the next)
 
 
 def _f(value: Any, digits: int = 3) -> str:
@@ -33,6 +34,17 @@ class TrainingPanel(Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.view: TrainView | None = None
+        self.chart_page = 0
+
+    @property
+    def chart_pages(self) -> int:
+        return max(1, -(-len(self.view.curves) // PER_CHART)) if self.view is not None else 1
+
+    def next_chart(self) -> None:
+        """Show the next targets' curves (wraps around)."""
+        self.chart_page = (self.chart_page + 1) % self.chart_pages
+        if self.view is not None:
+            self._plot(self.view)
 
     def compose(self) -> ComposeResult:
         yield Static(NOTHING_YET, id="train-status")
@@ -68,8 +80,15 @@ class TrainingPanel(Vertical):
         widget.display = bool(view.curves)
         plt = widget.plt
         plt.clear_data()
-        plt.title("loss per target (train solid, validation dotted)")
-        for target, (its, tr, va) in view.curves.items():
+        targets = list(view.curves)
+        page = min(self.chart_page, self.chart_pages - 1)
+        shown = targets[page * PER_CHART:(page + 1) * PER_CHART]
+        title = "loss per target (train solid, validation dotted)"
+        if len(targets) > PER_CHART:
+            title += f"  targets {page * PER_CHART + 1}-{page * PER_CHART + len(shown)} of {len(targets)}, n: next"
+        plt.title(title)
+        for target in shown:
+            its, tr, va = view.curves[target]
             plt.plot(its, tr, label=f"{target} train")
             vals = [(i, v) for i, v in zip(its, va, strict=False) if not math.isnan(v)]
             if vals:

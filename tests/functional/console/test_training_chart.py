@@ -1,0 +1,61 @@
+"""The training chart stays readable with the default nine targets (3 metrics x 3 horizons).
+
+All targets were drawn at once: 18 curves whose colours repeat (some white on the white canvas)
+and no legend at all (plotext drops a legend that does not fit), so no curve could be told
+apart. The chart shows two targets at a time with their legend; `n` shows the next two.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.app import VidopsApp
+from console.screens.dashboard import DashboardScreen
+from console.synthetic import T0, _ev, write_finished_batch
+from engine.events import EventWriter
+
+BATCH = "20260921-120000-abc123"
+TARGETS = [f"{m}_{h}d" for m in ("views", "likes", "comments") for h in (7, 14, 21)]
+
+
+def _screen_text(app: VidopsApp) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def write_train_job(ws: Path) -> None:
+    job = ws / "jobs" / "train-20260921T121000Z-000002"
+    job.mkdir(parents=True)
+    with EventWriter(job / "events.jsonl", fsync_interval_s=3600) as w:
+        w.write(_ev("train_started", T0, run_id="run1", run_dir="artifacts/run1", targets=TARGETS, rows=900))
+        for j, target in enumerate(TARGETS):
+            for it in range(0, 60, 10):
+                loss = 2.0 / (1 + it / 40) + 0.1 * j
+                w.write(_ev("train_progress", T0 + 1, target=target, iteration=it, train_loss=round(loss, 4),
+                            val_loss=round(loss * 1.1, 4)))
+
+
+async def test_chart_shows_two_targets_with_a_legend_and_n_pages(tmp_path: Path) -> None:
+    write_finished_batch(tmp_path)
+    write_train_job(tmp_path)
+    app = VidopsApp(tmp_path, BATCH, refresh_hz=2.0, clock=lambda: T0 + 500, cursor_blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(200):
+            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.2)
+        dash = app.dashboard
+        assert dash is not None
+        dash.query_one("#tabs").active = "tab-training"
+        for _ in range(100):
+            if "views_7d train" in _screen_text(app):
+                break
+            await pilot.pause(0.05)
+        text = _screen_text(app)
+        assert "views_7d train" in text and "views_14d val" in text, text  # the legend
+        assert "likes_7d train" not in text
+        assert "targets 1-2 of 9" in text
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        text = _screen_text(app)
+        assert "views_21d train" in text and "likes_7d val" in text and "targets 3-4 of 9" in text, text
