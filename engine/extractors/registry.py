@@ -13,6 +13,7 @@ import importlib
 from typing import Any
 
 from engine.extractors.base import Module
+from engine.settings_base import did_you_mean
 
 #: (module name, python module) in execution order
 REGISTRY: list[tuple[str, str]] = [
@@ -57,7 +58,7 @@ def check_modules(names: list[str]) -> str | None:
     """A problem with an ``extract.modules`` list, or None."""
     for n in names:
         if n not in _PATHS:
-            return f"modules: unknown module {n!r} (known: {', '.join(NAMES)})"
+            return f"modules: unknown module {n!r} ({did_you_mean(n, NAMES)}known: {', '.join(NAMES)})"
     return None
 
 
@@ -69,7 +70,7 @@ def check_params(params: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
     """
     for mod_name, values in params.items():
         if mod_name not in _PATHS:
-            return f"params.{mod_name}", f"unknown module (known: {', '.join(NAMES)})"
+            return f"params.{mod_name}", f"unknown module ({did_you_mean(mod_name, NAMES)}known: {', '.join(NAMES)})"
         try:
             cls = module_class(mod_name)
         except ImportError as exc:
@@ -77,7 +78,7 @@ def check_params(params: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
         for key, value in values.items():
             if key not in cls.defaults:
                 known = ", ".join(sorted(cls.defaults)) or "none"
-                return f"params.{mod_name}.{key}", f"unknown parameter (known: {known})"
+                return f"params.{mod_name}.{key}", f"unknown parameter ({did_you_mean(key, cls.defaults)}known: {known})"
             problem = _type_problem(cls.defaults[key], value)
             if problem:
                 return f"params.{mod_name}.{key}", problem

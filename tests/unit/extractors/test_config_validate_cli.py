@@ -32,6 +32,9 @@ def test_default_modules_and_versions() -> None:
     ({"params": {"cut_detection": {"threshold": "high"}}}, "extract.params.cut_detection.threshold"),
     ({"params": {"cut_detection": {"threshold": 3.0}}}, "threshold must be in (0,1)"),
     ({"params": {"nomodule": {}}}, "extract.params.nomodule"),
+    ({"modules": ["cut_detecton"]}, "did you mean 'cut_detection'?"),
+    ({"params": {"loudnes": {}}}, "did you mean 'loudness'?"),
+    ({"params": {"cut_detection": {"treshold": 0.2}}}, "did you mean 'threshold'?"),
 ])
 def test_config_errors_name_the_key(extract: dict, needle: str) -> None:
     with pytest.raises(ConfigError) as err:
