@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
     build.add_argument("--format", default="generic", metavar="NAME",
                        help=f"snapshot format: {', '.join(SNAPSHOT_FORMATS)} (default: generic)")
     build.add_argument("--channels", metavar="FILE", help="channel index (CSV/parquet with channel_id, or the API cache .json)")
-    build.add_argument("--result-store", metavar="DIR", help="result store (default: <workspace>/result_store)")
+    build.add_argument("--result-store", metavar="DIR", help="result store (default: paths.result_store of the config, else <workspace>/result_store)")
     build.add_argument("--out", required=True, metavar="DIR", help="output directory")
     build.add_argument("--csv", action="store_true", help="also write DIR/dataset.csv")
     build.add_argument("--required-horizons", metavar="LIST",

@@ -36,9 +36,9 @@ def register(sub: Any) -> None:
                        description="Each stage is skipped when its outputs are complete for the same inputs and config.")
     p.add_argument("--videos", metavar="LIST", help="batch list of videos (CSV/JSON/JSONL); omit to skip extraction")
     p.add_argument("--snapshots", metavar="FILE", required=True, help="snapshot history (CSV/CSV.gz/parquet/JSONL)")
-    p.add_argument("--format", default="generic", help="snapshot format adapter: generic or trending")
+    p.add_argument("--format", default="generic", help="snapshot format adapter: generic or trending (default: %(default)s)")
     p.add_argument("--channels", metavar="FILE", help="optional channel index")
-    p.add_argument("--required-horizons", metavar="LIST", help="e.g. 14,21 or none (default: dataset.required_horizons)")
+    p.add_argument("--required-horizons", metavar="LIST", help="e.g. 14,21 or none (default: dataset.required_horizons_days)")
     p.add_argument("--name", default="default", help="pipeline name (outputs under <workspace>/pipelines/NAME)")
     p.add_argument("--predict", nargs=2, action="append", default=[], metavar=("VIDEO_KEY", "SNAPSHOT"),
                    help="after training, predict for a video of the batch (VIDEO_KEY = platform_id__video_id, e.g. "

@@ -11,7 +11,11 @@ from console.cli import CliContext, UsageError
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("report", help="print the stored report of a trained model run")
+    p = subparsers.add_parser(
+        "report", help="print the stored report of a trained model run",
+        description="Print report.md of a run written by 'vidops train': split sizes, per-target metrics on "
+                    "validation and test next to the median and log-linear baselines, by-age buckets and the "
+                    "confidence calibration. --json prints metrics.json. Exit 2 when the run is missing or damaged.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="artifacts/<run_id> directory (or a run id in the workspace)")
     p.add_argument("--json", action="store_true", help="print metrics.json instead")
     p.set_defaults(handler=run)
