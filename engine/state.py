@@ -202,6 +202,8 @@ def _set_state(name: str) -> Callable[[BatchState, dict[str, Any]], None]:
             for v in s.videos.values():
                 if v.status == "running":  # died with the supervisor: resume re-queues it
                     v.status = "queued"
+            for w in s.workers.values():  # the supervisor shuts its workers down after this event
+                w["alive"], w["video"] = False, None
 
     return handler
 

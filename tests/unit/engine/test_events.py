@@ -63,3 +63,20 @@ def test_replay_folds_retries_and_final_failures(tmp_path: Path) -> None:
         w.emit("batch_stopped", state="stopped")
     s = replay(log)
     assert s.videos["k"].status == "queued"  # in flight when the batch stopped: resume re-queues it
+
+
+def test_workers_are_not_alive_once_the_batch_has_ended(tmp_path: Path) -> None:
+    # The supervisor shuts its workers down after batch_finished/batch_stopped without a
+    # worker_exited per worker; the derived state must not show them alive.
+    log = tmp_path / "s.jsonl"
+    with EventWriter(log) as w:
+        w.emit("batch_started", batch_id="b", total=1)
+        w.emit("worker_started", worker=0, pid=11)
+        w.emit("worker_started", worker=1, pid=12)
+        w.emit("video_started", key="k", attempt=1, worker=1)
+    assert all(x["alive"] for x in replay(log).workers.values())
+    with EventWriter(log) as w:
+        w.emit("batch_finished", state="finished")
+    workers = replay(log).workers
+    assert set(workers) == {0, 1} and not any(x["alive"] for x in workers.values())
+    assert all(x["video"] is None for x in workers.values())
