@@ -8,30 +8,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from support.console_pilot import console_app, settle, wait_for_dashboard
 from textual.widgets import DataTable
 
-from console.app import VidopsApp
-from console.screens.dashboard import DashboardScreen
 from console.screens.resume import ResumeScreen
-from console.synthetic import T0, write_finished_batch
+from console.synthetic import write_finished_batch
 
 
 async def test_batches_screen_cursor_starts_on_the_attached_batch(tmp_path: Path) -> None:
     write_finished_batch(tmp_path, batch_id="b-newest", n=40)
     write_finished_batch(tmp_path, batch_id="b-older", n=10, end_state="stopped")
-    app = VidopsApp(tmp_path, "b-older", refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    app = console_app(tmp_path, "b-older", refresh_hz=1.0)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
+        await wait_for_dashboard(app, pilot)
         await pilot.press("b")
         screen = app.screen
         assert isinstance(screen, ResumeScreen)
-        for _ in range(100):
-            if screen.batches:
-                break
-            await pilot.pause(0.02)
+        await settle(pilot, lambda: screen.batches)
         await pilot.pause(0.1)
         table = screen.query_one("#resume-table", DataTable)
         assert [str(k.value) for k in table.rows] == ["b-newest", "b-older"]  # newest first

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.app import VidopsApp
-from console.screens.dashboard import DashboardScreen
+from support.console_pilot import console_app, wait_for_dashboard
+
 from console.screens.failed import FailedScreen
 from console.screens.help import HelpScreen
-from console.synthetic import T0, write_finished_batch
-
-BATCH = "20260921-120000-abc123"
+from console.synthetic import write_finished_batch
 
 
 async def test_help_sections_are_the_current_screen_and_the_console(tmp_path: Path) -> None:
     write_finished_batch(tmp_path)
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    app = console_app(tmp_path, refresh_hz=1.0)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
+        await wait_for_dashboard(app, pilot)
         await pilot.press("question_mark")
         await pilot.pause(0.1)
         assert isinstance(app.screen, HelpScreen)

@@ -8,40 +8,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.app import VidopsApp
-from console.screens.dashboard import DashboardScreen
-from console.synthetic import T0, write_finished_batch, write_jobs
+from support.console_pilot import (
+    console_app,
+    screen_text,
+    show_tab,
+    wait_for_dashboard,
+    wait_for_text,
+)
 
-BATCH = "20260921-120000-abc123"
-
-
-def _screen_text(app: VidopsApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+from console.synthetic import write_finished_batch, write_jobs
 
 
 async def test_dataset_panel_shows_a_build_that_appears_after_attaching(tmp_path: Path) -> None:
     write_finished_batch(tmp_path)
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=2.0, clock=lambda: T0 + 500, cursor_blink=False)
+    app = console_app(tmp_path, refresh_hz=2.0)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
-        dash = app.dashboard
-        assert dash is not None
-        dash.query_one("#tabs").active = "tab-dataset"
-        for _ in range(100):
-            if "No dataset build has run" in _screen_text(app):
-                break
-            await pilot.pause(0.02)
-        assert "No dataset build has run" in _screen_text(app)
+        dash = await wait_for_dashboard(app, pilot)
+        show_tab(dash, "tab-dataset")
+        assert await wait_for_text(app, pilot, "No dataset build has run")
         write_jobs(tmp_path)  # a build (and a training run) finish while the console is open
         dash.jobs.rescan_soon()
-        for _ in range(100):
-            if "rows      900" in _screen_text(app):
-                break
-            await pilot.pause(0.05)
-        text = _screen_text(app)
+        await wait_for_text(app, pilot, "rows      900", pause=0.05)
+        text = screen_text(app)
         assert "dataset job dataset-20260921T120500Z-000001  [finished]" in text
         assert "rows      900" in text and "duration  12.4s" in text and "target coverage" in text, text
 
@@ -50,25 +38,13 @@ async def test_pipeline_panel_shows_a_pipeline_that_appears_after_attaching(tmp_
     from console.synthetic import write_pipeline_job
 
     write_finished_batch(tmp_path)
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=2.0, clock=lambda: T0 + 500, cursor_blink=False)
+    app = console_app(tmp_path, refresh_hz=2.0)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
-        dash = app.dashboard
-        assert dash is not None
-        dash.query_one("#tabs").active = "tab-pipeline"
-        for _ in range(100):
-            if "No pipeline has run" in _screen_text(app):
-                break
-            await pilot.pause(0.02)
-        assert "No pipeline has run" in _screen_text(app)
+        dash = await wait_for_dashboard(app, pilot)
+        show_tab(dash, "tab-pipeline")
+        assert await wait_for_text(app, pilot, "No pipeline has run")
         write_pipeline_job(tmp_path)
         dash.jobs.rescan_soon()
-        for _ in range(100):
-            if "✔ done     predict" in _screen_text(app):
-                break
-            await pilot.pause(0.05)
-        text = _screen_text(app)
+        await wait_for_text(app, pilot, "✔ done     predict", pause=0.05)
+        text = screen_text(app)
         assert "pipeline demo [finished]" in text and "✔ done     predict" in text, text

@@ -11,25 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from console.app import VidopsApp
-from console.screens.dashboard import DashboardScreen
+from support.console_pilot import console_app, screen_text, settle, show_tab, wait_for_dashboard
+
 from console.synthetic import T0, _ev, make_batch_dir
 from engine.events import EventWriter
 
 BATCH = "b-columns"
-
-
-async def _ready(pilot: Any) -> DashboardScreen:
-    for _ in range(200):
-        dash = pilot.app.dashboard
-        if isinstance(dash, DashboardScreen) and dash.polls >= 1 and dash.summary is not None:
-            return dash
-        await pilot.pause(0.02)
-    raise AssertionError("the dashboard never polled")
-
-
-def _screen_text(app: VidopsApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def test_columns_widen_for_running_rows_stages_errors_and_worker_videos(tmp_path: Path, monkeypatch: Any) -> None:
@@ -42,26 +29,24 @@ async def test_columns_widen_for_running_rows_stages_errors_and_worker_videos(tm
     for i in range(3):
         w.write(_ev("video_queued", T0, key=f"local__v{i:06d}", platform_id="local", video_id=f"v{i:06d}"))
     w.write(_ev("worker_started", T0, worker=0, pid=4000))
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=2.0, clock=lambda: T0 + 5, cursor_blink=False)
+    app = console_app(tmp_path, BATCH, refresh_hz=2.0, at=5)
     try:
         async with app.run_test(size=(160, 20)) as pilot:
-            dash = await _ready(pilot)
-            assert "· queued" in _screen_text(app)
+            dash = await wait_for_dashboard(app, pilot, summary=True)
+            assert "· queued" in screen_text(app)
             w.write(_ev("video_started", T0 + 1, key="local__v000000", worker=0, pid=4000, run_id="r0", attempt=1))
             w.write(_ev("video_progress", T0 + 2, key="local__v000000", stage="extract", fraction=0.5))
             w.write(_ev("video_started", T0 + 1, key="local__v000001", worker=1, pid=4001, run_id="r1", attempt=1))
             w.write(_ev("video_failed", T0 + 2, key="local__v000001", error_class="not_video", transient=False,
                         message="cannot decode /data/v000001.mp4: no video stream", attempt=1, final=True))
-            for _ in range(100):
-                if dash.videos.rows_by_key["local__v000000"].status == "running" and dash.videos.failed_keys:
-                    break
-                await pilot.pause(0.05)
+            await settle(pilot, lambda: dash.videos.rows_by_key["local__v000000"].status == "running"
+                         and dash.videos.failed_keys, pause=0.05)
             await pilot.pause(0.2)
-            text = _screen_text(app)
+            text = screen_text(app)
             assert "▶ running  v000000  extract" in text
             assert "not_video: cannot decode /data/v000001.mp4: no video stream" in text
-            dash.query_one("#tabs").active = "tab-workers"
+            show_tab(dash, "tab-workers")
             await pilot.pause(0.2)
-            assert "local__v000000" in _screen_text(app)
+            assert "local__v000000" in screen_text(app)
     finally:
         w.close()

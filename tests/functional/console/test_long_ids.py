@@ -7,18 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from console.app import VidopsApp
-from console.screens.dashboard import DashboardScreen
+from support.console_pilot import console_app, screen_text, settle, show_tab, wait_for_dashboard
+
 from console.screens.failed import FailedScreen
 from console.synthetic import T0, _ev, make_batch_dir
 from engine.events import EventWriter
 
 BATCH = "b-long"
 LONG = "a_very_long_video_file_name_" * 4 + "episode_0042"
-
-
-def _screen_text(app: VidopsApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def test_long_video_id_is_shortened_in_tables(tmp_path: Path) -> None:
@@ -31,24 +27,21 @@ async def test_long_video_id_is_shortened_in_tables(tmp_path: Path) -> None:
         w.write(_ev("video_failed", T0 + 2, key=key, error_class="not_video", transient=False,
                     message="cannot decode: no video stream", attempt=1, final=True))
         w.write(_ev("batch_finished", T0 + 3, state="finished"))
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 10, cursor_blink=False)
+    app = console_app(tmp_path, BATCH, refresh_hz=1.0, at=10)
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
+        await wait_for_dashboard(app, pilot)
         await pilot.pause(0.2)
-        row = next(line for line in _screen_text(app).splitlines() if "✘ failed" in line)
+        row = next(line for line in screen_text(app).splitlines() if "✘ failed" in line)
         assert "episode_0042" in row and "…" in row  # start … end of the id
         assert "░░░░░░░░   0%" in row and "1.0s" in row, row  # progress and elapsed still on screen
         await pilot.press("F")
         await pilot.pause(0.3)
         assert isinstance(app.screen, FailedScreen)
-        row = next(line for line in _screen_text(app).splitlines() if "episode_0042" in line)
+        row = next(line for line in screen_text(app).splitlines() if "episode_0042" in line)
         assert "not_video" in row and "permanent" in row, row
         await pilot.press("enter")
         await pilot.pause(0.3)
-        assert key in "".join(_screen_text(app).split())  # the detail names the full key (wrapped)
+        assert key in "".join(screen_text(app).split())  # the detail names the full key (wrapped)
 
 
 async def test_long_current_video_keeps_the_workers_columns_on_screen(tmp_path: Path, monkeypatch: Any) -> None:
@@ -64,19 +57,14 @@ async def test_long_current_video_keeps_the_workers_columns_on_screen(tmp_path: 
         w.write(_ev("video_started", T0 + 1, key=key, worker=0, pid=4000, run_id="r0", attempt=1))
         w.write(_ev("metrics", T0 + 2, cpu_pct=50.0, workers={"0": {"pid": 4000, "rss_mb": 180.0, "cpu_pct": 95.0}},
                     gpus=[]))
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 10, cursor_blink=False)
+    app = console_app(tmp_path, BATCH, refresh_hz=1.0, at=10)
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
+        dash = await wait_for_dashboard(app, pilot)
         await pilot.pause(0.2)
-        assert app.dashboard is not None
-        app.dashboard.query_one("#tabs").active = "tab-workers"
-        row = ""
-        for _ in range(100):
-            row = next((line for line in _screen_text(app).splitlines() if " 4000 " in line), "")
-            if row:
-                break
-            await pilot.pause(0.05)
+        show_tab(dash, "tab-workers")
+
+        def worker_row() -> str:
+            return next((line for line in screen_text(app).splitlines() if " 4000 " in line), "")
+
+        row = await settle(pilot, worker_row, pause=0.05)
         assert "episode_0042" in row and "95" in row and "180" in row and "alive" in row, row

@@ -5,24 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.console_pilot import console_app, wait_for_dashboard
 
-from console.app import VidopsApp
-from console.screens.dashboard import DashboardScreen
-from console.synthetic import T0, write_finished_batch
-
-BATCH = "20260921-120000-abc123"
+from console.synthetic import write_finished_batch
 
 
 async def test_no_color_dashboard_reads_without_colour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     write_finished_batch(tmp_path)
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    app = console_app(tmp_path, refresh_hz=1.0)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(200):
-            dash = app.dashboard
-            if isinstance(dash, DashboardScreen) and dash.polls >= 1 and dash.summary is not None:
-                break
-            await pilot.pause(0.02)
+        await wait_for_dashboard(app, pilot, summary=True)
         await pilot.pause(0.2)
         assert app.no_color
         svg = app.export_screenshot()

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from support.console_pilot import console_app, settle
 from textual.widgets._footer import FooterKey
 
-from console.app import VidopsApp
 from console.screens.dashboard import DashboardScreen
 from console.synthetic import T0, _ev, make_batch_dir
 from engine.events import EventWriter
@@ -27,7 +27,7 @@ async def test_p_reads_resume_on_a_paused_batch_and_sends_resume(tmp_path: Path,
     root = make_batch_dir(tmp_path, BATCH, 2)
     w = EventWriter(root / "state.jsonl", fsync_interval_s=3600)
     w.write(_ev("batch_started", T0, batch_id=BATCH, total=2, config_hash="synthetic"))
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=2.0, clock=lambda: T0 + 5, cursor_blink=False)
+    app = console_app(tmp_path, BATCH, refresh_hz=2.0, at=5)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
 
@@ -47,10 +47,7 @@ async def test_p_reads_resume_on_a_paused_batch_and_sends_resume(tmp_path: Path,
             w.write(_ev("batch_paused", T0 + 1))
             assert await p_label("Resume") == "Resume"
             await pilot.press("p")
-            for _ in range(100):
-                if len(sent) == 2:
-                    break
-                await pilot.pause(0.05)
+            await settle(pilot, lambda: len(sent) == 2, pause=0.05)
             assert sent == ["pause", "resume"]
     finally:
         w.close()

@@ -6,19 +6,15 @@ its Start and Cancel buttons were cut off; at 60x20 the training dialog's were t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.console_pilot import console_app, screen_text, settle, wait_for_dashboard
 from textual.widgets import Button
 
 from console.app import VidopsApp
-from console.screens.dashboard import DashboardScreen
 from console.screens.job_dialogs import DatasetDialog, TrainDialog
-from console.synthetic import T0, write_finished_batch
-
-BATCH = "20260921-120000-abc123"
+from console.synthetic import write_finished_batch
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)])
@@ -26,12 +22,9 @@ BATCH = "20260921-120000-abc123"
 async def test_job_dialog_buttons_are_visible(tmp_path: Path, size: tuple[int, int], key: str,
                                               dialog: type) -> None:
     write_finished_batch(tmp_path)
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    app = console_app(tmp_path, refresh_hz=1.0)
     async with app.run_test(size=size) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
+        await wait_for_dashboard(app, pilot)
         await pilot.press(key)
         await pilot.pause(0.3)
         assert isinstance(app.screen, dialog)
@@ -46,37 +39,26 @@ async def test_job_dialog_buttons_are_visible(tmp_path: Path, size: tuple[int, i
 
 
 def _footer_text(app: VidopsApp) -> str:
-    lines = [strip.text for strip in app.screen._compositor.render_strips()]
-    return "\n".join(lines[-2:])
+    return "\n".join(screen_text(app).split("\n")[-2:])
 
 
 async def test_footer_wraps_so_help_and_detach_stay_visible_at_60_columns(tmp_path: Path) -> None:
     from textual.widgets import Footer
 
     write_finished_batch(tmp_path)
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
-
-    async def settles(pilot: Any, pred: Callable[[], bool]) -> bool:
-        for _ in range(100):  # the footer re-composes after a refresh: wait for it to render
-            if pred():
-                return True
-            await pilot.pause(0.02)
-        return pred()
+    app = console_app(tmp_path, refresh_hz=1.0)
 
     async with app.run_test(size=(60, 20)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
-        footer = app.screen.query_one(Footer)
+        await wait_for_dashboard(app, pilot)
+        footer = app.screen.query_one(Footer)  # it re-composes after a refresh: settle lets it render
         keys = ("r Retry", "F Failed", "? Help", "q Detach")
-        assert await settles(pilot, lambda: all(k in _footer_text(app) for k in keys)), _footer_text(app)
+        assert await settle(pilot, lambda: all(k in _footer_text(app) for k in keys)), _footer_text(app)
         assert footer.size.height == 2
         await pilot.resize_terminal(100, 30)
-        assert await settles(pilot, lambda: footer.size.height == 1 and "q Detach" in _footer_text(app)), \
+        assert await settle(pilot, lambda: footer.size.height == 1 and "q Detach" in _footer_text(app)), \
             _footer_text(app)
         await pilot.resize_terminal(60, 20)
-        assert await settles(pilot, lambda: footer.size.height == 2 and "q Detach" in _footer_text(app)), \
+        assert await settle(pilot, lambda: footer.size.height == 2 and "q Detach" in _footer_text(app)), \
             _footer_text(app)
 
 
@@ -87,20 +69,14 @@ async def test_job_dialog_starts_from_the_keyboard(tmp_path: Path, monkeypatch: 
     started: list[tuple[str, dict[str, str]]] = []
     monkeypatch.setattr(jobs, "start_job", lambda ws, kind, params, cfg=None: started.append((kind, params)) or "j1")
     write_finished_batch(tmp_path)
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    app = console_app(tmp_path, refresh_hz=1.0)
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
+        await wait_for_dashboard(app, pilot)
         await pilot.press("t")
         await pilot.pause(0.2)
         assert isinstance(app.screen, TrainDialog)
         await pilot.press(*"datasets/ds1", "enter")
-        for _ in range(100):
-            if started:
-                break
-            await pilot.pause(0.02)
+        await settle(pilot, lambda: started)
         assert started == [("train", {"dataset": "datasets/ds1"})]
         await pilot.press("d")
         await pilot.pause(0.2)
@@ -114,12 +90,9 @@ async def test_confirm_dialog_buttons_are_visible(tmp_path: Path, size: tuple[in
     from console.screens.confirm import ConfirmScreen
 
     write_finished_batch(tmp_path)
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=1.0, clock=lambda: T0 + 500, cursor_blink=False)
+    app = console_app(tmp_path, refresh_hz=1.0)
     async with app.run_test(size=size) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
+        await wait_for_dashboard(app, pilot)
         await pilot.press("R")
         await pilot.pause(0.3)
         assert isinstance(app.screen, ConfirmScreen)

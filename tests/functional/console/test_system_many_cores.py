@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.app import VidopsApp
-from console.screens.dashboard import DashboardScreen
+from support.console_pilot import (
+    console_app,
+    screen_text,
+    show_tab,
+    wait_for_dashboard,
+    wait_for_text,
+)
+
 from console.synthetic import T0, _ev, make_batch_dir
 from engine.events import EventWriter
-
-
-def _screen_text(app: VidopsApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def test_gpus_and_ram_visible_with_32_cores_and_every_core_reachable(tmp_path: Path) -> None:
@@ -26,21 +28,13 @@ async def test_gpus_and_ram_visible_with_32_cores_and_every_core_reachable(tmp_p
         w.write(_ev("batch_started", T0, batch_id="b-sys", total=1, config_hash="s"))
         w.write(_ev("metrics", T0 + 1, cpu_pct=37.5, cpu_per_core=[float(i) for i in range(32)], ram_used_pct=41.2,
                     ram_used_gb=3.3, ram_total_gb=8.0, disk_free_gb=120.5, workers={}, gpus=gpus))
-    app = VidopsApp(tmp_path, "b-sys", refresh_hz=2.0, clock=lambda: T0 + 100, cursor_blink=False)
+    app = console_app(tmp_path, "b-sys", refresh_hz=2.0, at=100)
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
+        dash = await wait_for_dashboard(app, pilot)
         await pilot.pause(0.2)  # the tabs finish their own first activation
-        dash = app.dashboard
-        assert dash is not None
-        dash.query_one("#tabs").active = "tab-system"
-        for _ in range(100):
-            if "CPU    37.5%" in _screen_text(app):
-                break
-            await pilot.pause(0.05)
-        text = _screen_text(app)
+        show_tab(dash, "tab-system")
+        await wait_for_text(app, pilot, "CPU    37.5%", pause=0.05)
+        text = screen_text(app)
         for what in ("CPU", "RAM", "GiB free", "GPU0  NVIDIA H100", "GPU1  NVIDIA H100"):
             assert what in text, (what, text)
         scroll = dash.query_one("#system-scroll")
@@ -51,4 +45,4 @@ async def test_gpus_and_ram_visible_with_32_cores_and_every_core_reachable(tmp_p
         assert app.focused is scroll
         await pilot.press("end")
         await pilot.pause(0.2)
-        assert "core31" in _screen_text(app)
+        assert "core31" in screen_text(app)

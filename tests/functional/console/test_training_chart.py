@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.app import VidopsApp
-from console.screens.dashboard import DashboardScreen
+from support.console_pilot import (
+    console_app,
+    screen_text,
+    show_tab,
+    wait_for_dashboard,
+    wait_for_text,
+)
+
 from console.synthetic import T0, _ev, write_finished_batch
 from engine.events import EventWriter
 
-BATCH = "20260921-120000-abc123"
 TARGETS = [f"{m}_{h}d" for m in ("views", "likes", "comments") for h in (7, 14, 21)]
-
-
-def _screen_text(app: VidopsApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def write_train_job(ws: Path) -> None:
@@ -37,25 +38,17 @@ def write_train_job(ws: Path) -> None:
 async def test_chart_shows_two_targets_with_a_legend_and_n_pages(tmp_path: Path) -> None:
     write_finished_batch(tmp_path)
     write_train_job(tmp_path)
-    app = VidopsApp(tmp_path, BATCH, refresh_hz=2.0, clock=lambda: T0 + 500, cursor_blink=False)
+    app = console_app(tmp_path, refresh_hz=2.0)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(200):
-            if isinstance(app.dashboard, DashboardScreen) and app.dashboard.polls >= 1:
-                break
-            await pilot.pause(0.02)
+        dash = await wait_for_dashboard(app, pilot)
         await pilot.pause(0.2)
-        dash = app.dashboard
-        assert dash is not None
-        dash.query_one("#tabs").active = "tab-training"
-        for _ in range(100):
-            if "views_7d train" in _screen_text(app):
-                break
-            await pilot.pause(0.05)
-        text = _screen_text(app)
+        show_tab(dash, "tab-training")
+        await wait_for_text(app, pilot, "views_7d train", pause=0.05)
+        text = screen_text(app)
         assert "views_7d train" in text and "views_14d val" in text, text  # the legend
         assert "likes_7d train" not in text
         assert "targets 1-2 of 9" in text
         await pilot.press("n")
         await pilot.pause(0.3)
-        text = _screen_text(app)
+        text = screen_text(app)
         assert "views_21d train" in text and "likes_7d val" in text and "targets 3-4 of 9" in text, text

@@ -12,6 +12,31 @@ import pytest
 from support.batches import FAST, events, vidops
 
 
+def _failed_batch(tmp_path: Path) -> tuple[Path, Path]:
+    """Batch ``b`` of one missing video, run to its end (the video failed): the workspace and the config."""
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nmissing.mp4\n")
+    ws = tmp_path / "ws"
+    vidops(ws, cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
+    return ws, cfg
+
+
+def _log_resumed_start(ws: Path) -> Path:
+    """Append a resumed ``batch_started`` with no end to batch ``b``'s log; the batch's folder."""
+    batch = ws / "batches" / "b"
+    with (batch / "state.jsonl").open("a") as fh:
+        fh.write('{"v": 1, "type": "batch_started", "ts": 1.0, "batch_id": "b", "total": 1, "resumed": true}\n')
+    return batch
+
+
+def _interrupted_batch(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Batch ``b`` that ran, then was resumed with no end: the workspace, the config and its folder."""
+    ws, cfg = _failed_batch(tmp_path)
+    return ws, cfg, _log_resumed_start(ws)
+
+
 def test_unwritable_workspace_exits_2_with_a_clear_message(tmp_path: Path) -> None:
     cfg = tmp_path / "fast.toml"
     cfg.write_text(FAST)
@@ -35,32 +60,22 @@ def test_batch_commands_document_every_argument(command: str) -> None:
 
 
 def test_status_says_what_to_do_next(tmp_path: Path) -> None:
-    cfg = tmp_path / "fast.toml"
-    cfg.write_text(FAST)
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nmissing.mp4\n")
-    vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
-    out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
+    ws, cfg = _failed_batch(tmp_path)
+    out = vidops(ws, cfg, "status", "b", check=0).stdout
     assert "FAILED local__missing: invalid_input: row 2:" in out and "vidops retry b --video KEY" in out
     (tmp_path / "missing.mp4").write_bytes(b"")  # now present, but empty: a failure found after validation
-    vidops(tmp_path / "ws", cfg, "retry", "b", "--video", "local__missing", "--no-ui", check=1)
-    out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
+    vidops(ws, cfg, "retry", "b", "--video", "local__missing", "--no-ui", check=1)
+    out = vidops(ws, cfg, "status", "b", check=0).stdout
     assert "FAILED local__missing (list row 2): not_video" in out
-    (tmp_path / "ws" / "batches" / "b" / "state.jsonl").unlink()  # as if its supervisor never started
-    out = vidops(tmp_path / "ws", cfg, "status", "b", check=0).stdout
+    (ws / "batches" / "b" / "state.jsonl").unlink()  # as if its supervisor never started
+    out = vidops(ws, cfg, "status", "b", check=0).stdout
     assert "batch     b  (created)" in out and "1 total" in out and "vidops resume b" in out
 
 
 def test_attach_to_a_batch_whose_supervisor_died_says_so(tmp_path: Path) -> None:
-    cfg = tmp_path / "fast.toml"
-    cfg.write_text(FAST)
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nmissing.mp4\n")
-    ws = tmp_path / "ws"
-    vidops(ws, cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
+    ws, cfg = _failed_batch(tmp_path)
     assert vidops(ws, cfg, "attach", "b", "--no-ui", check=1).stderr == ""  # finished: the run's exit code
-    with (ws / "batches" / "b" / "state.jsonl").open("a") as fh:  # a resumed supervisor, then kill -9
-        fh.write('{"v": 1, "type": "batch_started", "ts": 1.0, "batch_id": "b", "total": 1, "resumed": true}\n')
+    _log_resumed_start(ws)  # a resumed supervisor, then kill -9
     out = vidops(ws, cfg, "attach", "b", "--no-ui", check=130)
     assert "no running supervisor" in out.stderr and "vidops resume b" in out.stderr
 
@@ -74,12 +89,8 @@ def test_status_hint_for_a_batch_ended_by_a_fatal_error() -> None:
 
 
 def test_resume_with_no_workers_is_a_usage_error(tmp_path: Path) -> None:
-    cfg = tmp_path / "fast.toml"
-    cfg.write_text(FAST)
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nmissing.mp4\n")
-    vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
-    out = vidops(tmp_path / "ws", cfg, "resume", "b", "--no-ui", "--workers", "-1", timeout=30, check=2)
+    ws, cfg = _failed_batch(tmp_path)
+    out = vidops(ws, cfg, "resume", "b", "--no-ui", "--workers", "-1", timeout=30, check=2)
     assert "--workers must be at least 1" in out.stderr
 
 
@@ -91,14 +102,10 @@ def test_status_components_line_names_skipped_components() -> None:
 
 
 def test_resume_of_a_finished_batch_changes_nothing(tmp_path: Path) -> None:
-    cfg = tmp_path / "fast.toml"
-    cfg.write_text(FAST)
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nmissing.mp4\n")
-    vidops(tmp_path / "ws", cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
-    log = tmp_path / "ws" / "batches" / "b" / "state.jsonl"
+    ws, cfg = _failed_batch(tmp_path)
+    log = ws / "batches" / "b" / "state.jsonl"
     before = log.read_bytes()
-    out = vidops(tmp_path / "ws", cfg, "resume", "b", "--no-ui", check=1)  # the run's exit code: a failure
+    out = vidops(ws, cfg, "resume", "b", "--no-ui", check=1)  # the run's exit code: a failure
     assert "already finished" in out.stdout and "retry b --all-failed" in out.stdout
     assert log.read_bytes() == before
 
@@ -121,15 +128,7 @@ def test_resume_of_a_running_batch_says_it_is_running(tmp_path: Path, make_video
 
 
 def test_control_commands_to_a_killed_supervisor_say_what_happened(tmp_path: Path) -> None:
-    cfg = tmp_path / "fast.toml"
-    cfg.write_text(FAST)
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nmissing.mp4\n")
-    ws = tmp_path / "ws"
-    vidops(ws, cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
-    batch = ws / "batches" / "b"
-    with (batch / "state.jsonl").open("a") as fh:  # resumed, then kill -9: the socket file stays behind
-        fh.write('{"v": 1, "type": "batch_started", "ts": 1.0, "batch_id": "b", "total": 1, "resumed": true}\n')
+    ws, cfg, batch = _interrupted_batch(tmp_path)  # resumed, then kill -9: the socket file stays behind
     (batch / "control.addr").write_text(str(batch / "control.sock") + "\n")
     (batch / "control.sock").write_text("")
     out = vidops(ws, cfg, "pause", "b", check=2)
@@ -137,15 +136,7 @@ def test_control_commands_to_a_killed_supervisor_say_what_happened(tmp_path: Pat
 
 
 def test_a_daemon_that_dies_at_start_is_one_message_and_exit_3(tmp_path: Path) -> None:
-    cfg = tmp_path / "fast.toml"
-    cfg.write_text(FAST)
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nmissing.mp4\n")
-    ws = tmp_path / "ws"
-    vidops(ws, cfg, "run", str(lst), "--no-ui", "--batch-id", "b", check=1)
-    batch = ws / "batches" / "b"
-    with (batch / "state.jsonl").open("a") as fh:  # interrupted, so resume has work to start
-        fh.write('{"v": 1, "type": "batch_started", "ts": 1.0, "batch_id": "b", "total": 1, "resumed": true}\n')
+    ws, cfg, batch = _interrupted_batch(tmp_path)  # interrupted, so resume has work to start
     (batch / "batch.toml").write_text("not = [valid toml\n")  # damaged: the daemon cannot load it
     out = vidops(ws, cfg, "resume", "b", "--detach", check=3)
     assert "exited with code" in out.stderr and "supervisor.log" in out.stderr and "Traceback" not in out.stderr
