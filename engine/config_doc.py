@@ -14,6 +14,7 @@ from typing import Any
 
 import tomli_w
 
+from engine.atomic import atomic_write_text
 from engine.config import Settings
 from engine.settings_base import describe
 
@@ -76,9 +77,8 @@ def render_markdown() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    (REPO / "config.toml").write_text(render_toml())
-    (REPO / "docs").mkdir(exist_ok=True)
-    (REPO / "docs" / "config.md").write_text(render_markdown())
+    atomic_write_text(REPO / "config.toml", render_toml())  # a failed write leaves the old file whole
+    atomic_write_text(REPO / "docs" / "config.md", render_markdown())  # creates docs/ when missing
     print("wrote config.toml and docs/config.md")
     return 0
 
