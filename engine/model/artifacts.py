@@ -44,6 +44,7 @@ def save_model(model: CatBoostRegressor, path: Path) -> None:
     """CatBoost writes to a path, so write a temp file beside it and rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_current_umask())  # mkstemp makes 0600; the model gets the mode open() would give
     os.close(fd)
     try:
         model.save_model(tmp, format="cbm")
