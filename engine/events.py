@@ -2,9 +2,10 @@
 
 Every line is one schema-versioned JSON object with a ``type`` and a ``ts``. The writer
 flushes every line and fsyncs in groups (at most every ``fsync_interval_s``, and at once for
-terminal events), so a crash loses at most the line being written. Readers follow the file
-from a byte offset, never re-reading what they have seen; a torn line (no newline yet at the
-end, or garbage left by a crash) is skipped with a warning.
+terminal events, or at the owner's ``commit()`` with ``defer_durable``), so a crash loses at
+most the line being written. Readers follow the file from a byte offset, never re-reading what
+they have seen; a torn line (no newline yet at the end, or garbage left by a crash) is skipped
+with a warning.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ BATCH_EVENT_TYPES = frozenset({
 })
 # Written with an immediate fsync: losing them would change what resume does.
 _DURABLE_NOW = frozenset({"video_succeeded", "video_failed", "video_skipped", "batch_finished", "batch_stopped"})
+# Of those, the per-video ones a writer with ``defer_durable`` fsyncs at its owner's commit().
+_DEFERRABLE = frozenset({"video_succeeded", "video_failed", "video_skipped"})
 
 
 def make_event(type_: str, **fields: Any) -> dict[str, Any]:
@@ -39,15 +42,26 @@ def make_event(type_: str, **fields: Any) -> dict[str, Any]:
 
 
 class EventWriter:
-    """Appends events to a JSONL file with group commit. Thread-safe."""
+    """Appends events to a JSONL file with group commit. Thread-safe.
 
-    def __init__(self, path: str | os.PathLike[str], fsync_interval_s: float = 0.05) -> None:
+    With ``defer_durable``, a final outcome (``video_succeeded``, ``video_failed``,
+    ``video_skipped``) is not fsynced in :meth:`write` but by the owner's next :meth:`commit`:
+    the supervisor commits once per pass of its loop, after dispatching the next videos, so one
+    fsync covers every outcome of that pass (thousands when a re-run skips a whole list) and a
+    free worker does not wait for the disk. Every line is still flushed to the OS at once (a
+    killed process loses nothing), and batch_finished/batch_stopped are still fsynced at once.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fsync_interval_s: float = 0.05,
+                 defer_durable: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._fsync_interval = fsync_interval_s
+        self._defer_durable = defer_durable
         self._last_sync = 0.0
         self._dirty = False
+        self._durable_pending = False  # a deferred final outcome waits for commit()
         self._fh = open(self.path, "ab")  # noqa: SIM115 - held for the writer's lifetime
         self._seal_torn_tail()
 
@@ -74,17 +88,30 @@ class EventWriter:
             self._fh.flush()
             self._dirty = True
             now = time.monotonic()
-            if event.get("type") in _DURABLE_NOW or now - self._last_sync >= self._fsync_interval:
+            type_ = event.get("type")
+            if self._defer_durable and type_ in _DEFERRABLE:
+                self._durable_pending = True
+            elif type_ in _DURABLE_NOW or now - self._last_sync >= self._fsync_interval:
                 os.fsync(self._fh.fileno())
                 self._last_sync = now
-                self._dirty = False
+                self._dirty = self._durable_pending = False
+
+    @property
+    def durable_pending(self) -> bool:
+        """A deferred final outcome has been written but not yet fsynced."""
+        return self._durable_pending
+
+    def commit(self) -> None:
+        """fsync now if a deferred final outcome is waiting (see ``defer_durable``)."""
+        if self._durable_pending:
+            self.sync()
 
     def sync(self) -> None:
         with self._lock:
             if self._dirty:
                 self._fh.flush()
                 os.fsync(self._fh.fileno())
-                self._dirty = False
+                self._dirty = self._durable_pending = False
                 self._last_sync = time.monotonic()
 
     def close(self) -> None:

@@ -75,11 +75,7 @@ class Supervisor:
         try:
             ev = self.writer.emit(type_, **fields)
         except OSError as exc:
-            # The log is the source of truth: without it nothing can be decided safely. Stop
-            # (the finally of run() kills the workers) with a message, not a traceback.
-            raise BatchAborted(f"cannot write the event log {self.paths.state}: {exc.strerror or exc}; batch "
-                               f"{self.paths.batch_id} stopped, nothing finished is lost: fix that (free disk space), "
-                               f"then 'vidops resume {self.paths.batch_id}'") from exc
+            raise self._log_failed(exc) from exc
         self.state.apply(ev)
         for listener in list(self.listeners):
             try:
@@ -92,6 +88,21 @@ class Supervisor:
                 self.listeners.remove(listener)
         return ev
 
+    def commit(self) -> None:
+        """fsync the video outcomes written since the last commit (one fsync per loop pass)."""
+        assert self.writer is not None
+        try:
+            self.writer.commit()
+        except OSError as exc:
+            raise self._log_failed(exc) from exc
+
+    def _log_failed(self, exc: OSError) -> BatchAborted:
+        # The log is the source of truth: without it nothing can be decided safely. Stop
+        # (the finally of run() kills the workers) with a message, not a traceback.
+        return BatchAborted(f"cannot write the event log {self.paths.state}: {exc.strerror or exc}; batch "
+                            f"{self.paths.batch_id} stopped, nothing finished is lost: fix that (free disk space), "
+                            f"then 'vidops resume {self.paths.batch_id}'")
+
     def alert(self, a: Alert) -> None:
         self.emit("alert", **a.fields())
 
@@ -101,7 +112,9 @@ class Supervisor:
         resumed = self.state.events_seen > 0
         if self.state.skipped_lines:
             log.warning("%s: skipped %d torn event line(s) on replay", self.paths.state, self.state.skipped_lines)
-        self.writer = EventWriter(self.paths.state)
+        # Video outcomes are fsynced by commit() once per loop pass, after the next videos are
+        # dispatched: a per-outcome fsync held every free worker for the disk (bench/batch_scale.py).
+        self.writer = EventWriter(self.paths.state, defer_durable=True)
         n = self._workers_override or self.settings.pool.workers or _auto_workers(self.settings.pool.workers_per_gpu)
         self.emit("batch_started", batch_id=self.paths.batch_id, total=len(self.tasks), config_hash=self.config_hash,
                   workers=n, resumed=resumed, pid=os.getpid(), backend=self.settings.pool.backend)
@@ -162,6 +175,7 @@ class Supervisor:
                         self.alert(a)
                     self.backend.check_memory(metrics)
                 self._schedule(now)
+                self.commit()  # before progress.json: it never runs ahead of the durable log
                 if now >= next_progress:
                     next_progress = now + self.settings.monitor.progress_interval_s
                     self.write_progress()
@@ -339,6 +353,7 @@ class Supervisor:
         finally:
             # Before the reply: a 'vidops status' run right after 'vidops pause' must not read a
             # progress.json that predates the command (it said "running" for up to a second).
+            self.commit()  # outcomes it recorded are durable before progress.json and the reply
             self.write_progress()
 
     def request_stop(self, mode: str = "graceful") -> None:

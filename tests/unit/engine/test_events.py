@@ -80,3 +80,50 @@ def test_workers_are_not_alive_once_the_batch_has_ended(tmp_path: Path) -> None:
     workers = replay(log).workers
     assert set(workers) == {0, 1} and not any(x["alive"] for x in workers.values())
     assert all(x["video"] is None for x in workers.values())
+
+
+def _count_fsyncs(monkeypatch, log: Path) -> list[int]:  # type: ignore[no-untyped-def]
+    """Record the fsyncs of ``log`` (the real fsync still runs); one entry per call."""
+    import os
+
+    real, calls = os.fsync, []
+
+    def spy(fd: int) -> None:
+        if os.path.realpath(f"/proc/self/fd/{fd}") == str(log.resolve()):
+            calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    return calls
+
+
+def test_default_writer_fsyncs_each_final_outcome(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "state.jsonl"
+    with EventWriter(log, fsync_interval_s=3600) as w:
+        calls = _count_fsyncs(monkeypatch, log)
+        for i in range(5):
+            w.emit("video_succeeded", key=f"k{i}", wall_s=1.0)
+        assert len(calls) == 5
+
+
+def test_deferred_outcomes_are_readable_at_once_and_fsynced_together_on_commit(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "state.jsonl"
+    w = EventWriter(log, fsync_interval_s=3600, defer_durable=True)
+    calls = _count_fsyncs(monkeypatch, log)
+    w.emit("video_skipped", key="k0", reason="already_done")
+    w.emit("video_succeeded", key="k1", wall_s=1.0)
+    w.emit("video_failed", key="k2", error_class="not_video", final=True)
+    assert calls == [] and w.durable_pending
+    # Flushed line by line all the same: followers (status, attach) see them before the fsync.
+    assert [e["key"] for e in read_events(log).events] == ["k0", "k1", "k2"]
+    w.commit()
+    assert len(calls) == 1 and not w.durable_pending
+    w.commit()  # nothing waiting: no fsync
+    assert len(calls) == 1
+    w.emit("batch_finished", state="finished")  # a batch's end is still fsynced at once
+    assert len(calls) == 2
+    w.emit("video_succeeded", key="k3", wall_s=1.0)
+    w.close()  # closing fsyncs what a commit has not
+    assert len(calls) == 3
+    assert replay(log).videos["k3"].status == "done"

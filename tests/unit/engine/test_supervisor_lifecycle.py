@@ -224,3 +224,34 @@ def test_a_paused_batch_has_no_eta(finished_batch: BatchPaths, monkeypatch: pyte
     monkeypatch.setattr(api, "read_progress", lambda _w, _b: {"paused": True, "workers": []})
     doc = api.batch_status(finished_batch.root.parent.parent, "b1")
     assert doc["state"] == "paused" and doc["throughput_per_min"] > 0 and doc["eta_s"] is None
+
+
+def test_outcomes_are_fsynced_once_per_loop_pass_and_before_progress(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many outcomes in one pass (here 40 invalid rows; a re-run's skips alike) share one fsync of
+    the event log instead of one each, and progress.json never runs ahead of the durable log."""
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path,video_id\n" + "".join(f"missing{i}.mp4,m{i}\n" for i in range(40)))
+    paths = api.prepare_batch(tmp_path / "ws", load_settings(None), str(lst), "b1")
+    real_fsync, log_fsyncs = os.fsync, []
+
+    def spy(fd: int) -> None:
+        if os.path.realpath(f"/proc/self/fd/{fd}") == str(paths.state.resolve()):
+            log_fsyncs.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    pending_at_progress: list[bool] = []
+    real_progress = Supervisor.write_progress
+
+    def progress(self: Supervisor) -> None:
+        if self.writer is not None:
+            pending_at_progress.append(self.writer.durable_pending)
+        real_progress(self)
+
+    monkeypatch.setattr(Supervisor, "write_progress", progress)
+    assert Supervisor(paths, install_signals=False).run() == 1
+    state = replay(paths.state)
+    assert state.counts()["failed"] == 40 and state.state == "finished"
+    assert len(log_fsyncs) < 10  # was 41: one per video_failed, one for batch_finished
+    assert pending_at_progress and not any(pending_at_progress)
