@@ -194,9 +194,7 @@ def batch_status(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, 
             if v.status == "running":  # in flight when the supervisor died: resume re-queues it
                 v.status = "queued"
     if not state.events_seen:  # created, never started (its daemon failed, or Ctrl-C before it began)
-        from engine.batch import load_batch_config
-
-        state.batch_id, state.total = paths.batch_id, int(load_batch_config(paths)[0].get("videos", 0))
+        state.batch_id, state.total = paths.batch_id, _list_size(paths) or 0
     doc = build_progress(state, (live or {}).get("workers", []))
     if not state.events_seen:
         doc["counts"]["queued"] = state.total
@@ -250,14 +248,21 @@ def list_batch_summaries(workspace: str | os.PathLike[str]) -> list[dict[str, An
     return out
 
 
-def _queued_counts(paths: BatchPaths) -> dict[str, int]:
-    """Counts of a batch with no progress yet: every video of its list still queued (was all zeros)."""
+def _list_size(paths: BatchPaths) -> int | None:
+    """The number of videos in the batch's list (batch.toml), None when it cannot be read."""
     import tomllib
 
     try:
         with paths.config.open("rb") as fh:
-            n = int(tomllib.load(fh)["batch"]["videos"])
+            return int(tomllib.load(fh)["batch"]["videos"])
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _queued_counts(paths: BatchPaths) -> dict[str, int]:
+    """Counts of a batch with no progress yet: every video of its list still queued (was all zeros)."""
+    n = _list_size(paths)
+    if n is None:
         return {}
     return {"total": n, "queued": n, "running": 0, "done": 0, "skipped": 0, "failed": 0}
 
