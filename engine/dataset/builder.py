@@ -83,6 +83,8 @@ def _dataset_config_hash(settings: Settings, inputs: BuildInputs, required: list
 # What an output directory may already hold: a previous build's files (``stage.json``: the
 # pipeline's stage marker; dot-.tmp: an atomic write cut short).
 OUTPUT_FILES = frozenset({"dataset.parquet", "dataset.csv", "dataset_meta.json", "report.md", "stage.json"})
+# A build writes dataset.parquet first: these without it were not written by one.
+WRITTEN_AFTER_TABLE = frozenset({"dataset.csv", "report.md"})
 
 
 def _check_out(out: Path) -> None:
@@ -91,8 +93,9 @@ def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise DatasetInputError(f"--out {out} exists and is not a directory")
     if out.is_dir():
+        ours = OUTPUT_FILES if (out / "dataset.parquet").is_file() else OUTPUT_FILES - WRITTEN_AFTER_TABLE
         other = sorted(p.name for p in out.iterdir()
-                       if p.name not in OUTPUT_FILES and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+                       if p.name not in ours and not (p.name.startswith(".") and p.name.endswith(".tmp")))
         if other:
             raise DatasetInputError(f"--out {out} holds files that are not a dataset build's ({', '.join(other[:5])}"
                                     f"{', ...' if len(other) > 5 else ''}); give a new or empty directory")

@@ -143,11 +143,29 @@ def test_rebuild_replaces_meta_last_and_drops_a_stale_csv(tmp_path: Path, settin
     mine.mkdir()
     (mine / "report.md").write_text("my notes")
     (mine / "README").write_text("x")
-    with pytest.raises(DatasetInputError, match=r"project holds files that are not a dataset build's \(README\)"):
+    with pytest.raises(DatasetInputError, match=r"project holds files that are not a dataset build's \(README, report\.md\)"):
         build_dataset(settings, BuildInputs(str(p), str(mine), "generic", required_horizons=[]))
     assert (mine / "report.md").read_text() == "my notes"
     with pytest.raises(DatasetInputError, match="cannot create the directory"):
         build_dataset(settings, BuildInputs(str(p), str(tmp_path / "file" / "ds"), "generic", required_horizons=[]))
+
+
+@pytest.mark.parametrize("name", ["report.md", "dataset.csv"])
+def test_a_lone_report_or_csv_is_not_a_previous_build(tmp_path: Path, settings, snap, name: str) -> None:
+    # a build writes dataset.parquet before report.md and dataset.csv: without it they are a user's own
+    p = tmp_path / "s.csv"
+    pd.DataFrame([snap("a", 0, 100), snap("a", 168, 150)]).to_csv(p, index=False)
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / name).write_text("my notes")
+    with pytest.raises(DatasetInputError, match=rf"notes holds files that are not a dataset build's \({name}\)"):
+        build_dataset(settings, BuildInputs(str(p), str(mine), "generic", csv=True, required_horizons=[]))
+    assert (mine / name).read_text() == "my notes"
+    interrupted = tmp_path / "ds"  # a build cut short after its table is rebuilt in place
+    build_dataset(settings, BuildInputs(str(p), str(interrupted), "generic", csv=True, required_horizons=[]))
+    (interrupted / "dataset_meta.json").unlink()
+    build_dataset(settings, BuildInputs(str(p), str(interrupted), "generic", csv=True, required_horizons=[]))
+    assert (interrupted / "dataset_meta.json").is_file()
 
 
 def test_row_numbers_are_line_numbers_with_multiline_fields_and_blank_lines(tmp_path: Path, settings) -> None:
