@@ -40,7 +40,9 @@ def _result(manifest: dict[str, Any], wall_s: float, run_dir: Path | None) -> di
 
 
 def _print_summary(res: dict[str, Any]) -> None:
-    v = res.get("video_info") or {}
+    # the decoder's facts; with no module enabled only the probe ran, so its summary
+    probe = res["components"].get("probe") or {}
+    v = res.get("video_info") or {**probe, "source_fps": probe.get("fps")}
     print(f"{res['video']}: {v.get('width')}x{v.get('height')} {v.get('source_fps')} fps, "
           f"{v.get('frame_count')} frames, {v.get('duration_s')} s; extraction {res['wall_s']:.2f} s")
     for name, c in res["components"].items():

@@ -189,3 +189,14 @@ def test_scene_classification_on_cuda(silent_video, tmp_path: Path, cuda: None) 
     manifest, _ = extract(path, tmp_path / "g", {"extract.modules": ["scene_classification"], "extract.params": params,
                                                   "extract.device": "cuda"})
     assert manifest["components"]["scene_classification"]["status"] == "done"
+
+
+def test_cli_extract_summary_without_modules(silent_video, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # with [extract] modules = [] only the probe runs: the header line reads its facts (it printed
+    # "NonexNone None fps, None frames, None s")
+    path, _ = silent_video
+    cfg = tmp_path / "probe_only.toml"
+    cfg.write_text("[extract]\nmodules = []\n")
+    assert main(["--config", str(cfg), "extract", str(path)]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "None" not in head and " fps, 60 frames, " in head, head
