@@ -79,7 +79,7 @@ def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
         # batch's elapsed time). Failed videos come back with retry, not resume.
         c = status["counts"]
         print(f"batch {args.batch} already finished: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed; "
-              "nothing to resume" + (f" ('vidops retry {args.batch} --all-failed' re-queues failures)" if c["failed"] else ""))
+              f"nothing to resume{_retry_hint(args.batch, status['failed'])}")
         return EXIT_FAILURES if c["failed"] else EXIT_OK
     if args.detach:
         pid = api.start_detached(paths, workers=args.workers)
@@ -93,6 +93,17 @@ def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
         api.start_detached(paths, workers=args.workers)
         return open_console(ctx, paths.batch_id)
     return run_headless(paths, args.json, workers=args.workers)
+
+
+def _retry_hint(batch: str, failed: list[dict[str, Any]]) -> str:
+    """How to bring a finished batch's failures back: --all-failed skips permanent ones."""
+    if not failed:
+        return ""
+    transient = sum(1 for f in failed if f.get("transient") or f.get("error_class") == "unknown")
+    if transient:
+        return f" ('vidops retry {batch} --all-failed' re-queues the {transient} retryable failures)"
+    return (f" (its failures are permanent: fix the inputs, then 'vidops retry {batch} --video KEY', "
+            "or --all-failed --include-permanent)")
 
 
 def _wait_for_exit(paths: BatchPaths, timeout_s: float) -> None:

@@ -106,8 +106,20 @@ def test_resume_of_a_finished_batch_changes_nothing(tmp_path: Path) -> None:
     log = ws / "batches" / "b" / "state.jsonl"
     before = log.read_bytes()
     out = vidops(ws, cfg, "resume", "b", "--no-ui", check=1)  # the run's exit code: a failure
-    assert "already finished" in out.stdout and "retry b --all-failed" in out.stdout
+    # its one failure is permanent (a missing file): --all-failed alone would re-queue nothing
+    assert "already finished" in out.stdout and "'vidops retry b --video KEY'" in out.stdout
+    assert "--all-failed --include-permanent" in out.stdout
     assert log.read_bytes() == before
+
+
+def test_resume_hint_of_a_finished_batch_follows_its_failures() -> None:
+    from console.commands.resume_cmd import _retry_hint
+
+    lost = {"error_class": "worker_lost", "transient": True}
+    bad = {"error_class": "not_video", "transient": False}
+    assert _retry_hint("b", []) == ""
+    assert "'vidops retry b --all-failed' re-queues the 1 retryable" in _retry_hint("b", [lost, bad])
+    assert "'vidops retry b --video KEY'" in _retry_hint("b", [bad])
 
 
 def test_resume_of_a_running_batch_says_it_is_running(tmp_path: Path, make_video: Callable[..., Path]) -> None:
