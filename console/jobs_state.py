@@ -30,18 +30,34 @@ class DatasetView:
     error: str = ""
 
     def apply(self, ev: dict[str, Any]) -> None:
-        t = ev.get("type")
-        if t == "dataset_started":
-            self.snapshots, self.out = str(ev.get("snapshots", "")), str(ev.get("out", ""))
-        elif t == "dataset_progress":
-            self.stage = str(ev.get("stage", self.stage))
-            self.rows_done, self.rows_total = int(ev.get("rows_done") or 0), int(ev.get("rows_total") or 0)
-        elif t == "dataset_finished":
-            self.state, self.stage = "finished", "done"
-            self.rows, self.coverage = ev.get("rows"), dict(ev.get("coverage") or {})
-            self.duration_s, self.out = ev.get("duration_s"), str(ev.get("out", self.out))
-        elif t in ("dataset_failed", "job_failed"):
-            self.state, self.error = "failed", str(ev.get("message", ""))
+        handler = _DATASET_HANDLERS.get(str(ev.get("type")))
+        if handler is not None:
+            handler(self, ev)
+
+
+def _ds_started(v: DatasetView, ev: dict[str, Any]) -> None:
+    v.snapshots, v.out = str(ev.get("snapshots", "")), str(ev.get("out", ""))
+
+
+def _ds_progress(v: DatasetView, ev: dict[str, Any]) -> None:
+    v.stage = str(ev.get("stage", v.stage))
+    v.rows_done, v.rows_total = int(ev.get("rows_done") or 0), int(ev.get("rows_total") or 0)
+
+
+def _ds_finished(v: DatasetView, ev: dict[str, Any]) -> None:
+    v.state, v.stage = "finished", "done"
+    v.rows, v.coverage = ev.get("rows"), dict(ev.get("coverage") or {})
+    v.duration_s, v.out = ev.get("duration_s"), str(ev.get("out", v.out))
+
+
+def _failed(v: DatasetView | TrainView, ev: dict[str, Any]) -> None:
+    v.state, v.error = "failed", str(ev.get("message", ""))
+
+
+_DATASET_HANDLERS: dict[str, Callable[[DatasetView, dict[str, Any]], None]] = {
+    "dataset_started": _ds_started, "dataset_progress": _ds_progress, "dataset_finished": _ds_finished,
+    "dataset_failed": _failed, "job_failed": _failed,
+}
 
 
 @dataclass
@@ -57,22 +73,36 @@ class TrainView:
     error: str = ""
 
     def apply(self, ev: dict[str, Any]) -> None:
-        t = ev.get("type")
-        if t == "train_started":
-            self.targets, self.run_dir = list(ev.get("targets") or []), str(ev.get("run_dir", ""))
-        elif t == "train_progress":
-            its, tr, va = self.curves.setdefault(str(ev.get("target")), ([], [], []))
-            its.append(int(ev.get("iteration") or 0))
-            tr.append(float(ev.get("train_loss") or 0.0))
-            val = ev.get("val_loss")
-            va.append(float(val) if val is not None else float("nan"))
-        elif t == "train_target_done":
-            self.metrics[str(ev.get("target"))] = dict(ev.get("metrics") or {})
-        elif t == "train_finished":
-            self.state, self.run_dir = "finished", str(ev.get("run_dir", self.run_dir))
-            self.metrics.update({k: dict(v) for k, v in (ev.get("metrics") or {}).items()})
-        elif t in ("train_failed", "job_failed"):
-            self.state, self.error = "failed", str(ev.get("message", ""))
+        handler = _TRAIN_HANDLERS.get(str(ev.get("type")))
+        if handler is not None:
+            handler(self, ev)
+
+
+def _tr_started(v: TrainView, ev: dict[str, Any]) -> None:
+    v.targets, v.run_dir = list(ev.get("targets") or []), str(ev.get("run_dir", ""))
+
+
+def _tr_progress(v: TrainView, ev: dict[str, Any]) -> None:
+    its, tr, va = v.curves.setdefault(str(ev.get("target")), ([], [], []))
+    its.append(int(ev.get("iteration") or 0))
+    tr.append(float(ev.get("train_loss") or 0.0))
+    val = ev.get("val_loss")
+    va.append(float(val) if val is not None else float("nan"))
+
+
+def _tr_target_done(v: TrainView, ev: dict[str, Any]) -> None:
+    v.metrics[str(ev.get("target"))] = dict(ev.get("metrics") or {})
+
+
+def _tr_finished(v: TrainView, ev: dict[str, Any]) -> None:
+    v.state, v.run_dir = "finished", str(ev.get("run_dir", v.run_dir))
+    v.metrics.update({k: dict(m) for k, m in (ev.get("metrics") or {}).items()})
+
+
+_TRAIN_HANDLERS: dict[str, Callable[[TrainView, dict[str, Any]], None]] = {
+    "train_started": _tr_started, "train_progress": _tr_progress, "train_target_done": _tr_target_done,
+    "train_finished": _tr_finished, "train_failed": _failed, "job_failed": _failed,
+}
 
 
 # -- the whole-system pipeline job -------------------------------------------------------
@@ -158,44 +188,64 @@ class PipelineView:
         return (self.finished_ts or now) - self.started_ts
 
     def apply(self, ev: dict[str, Any]) -> None:
-        t = ev.get("type")
         ts = ev.get("ts")
         if self.started_ts is None and isinstance(ts, (int, float)):
             self.started_ts = float(ts)
-        if t == "pipeline_stage":
-            self.name = str(ev.get("pipeline") or self.name)
-            st = self.stages.setdefault(str(ev.get("stage")), StageView(str(ev.get("stage"))))
-            st.status = str(ev.get("status") or st.status)
-            st.detail.update({k: v for k, v in ev.items() if k not in _STAGE_KEYS})
-            if st.status == "running":
-                st.started_ts, st.finished_ts = ts, None
-            else:
-                st.finished_ts = ts
-        elif t == "dataset_progress":
-            done, total = ev.get("rows_done") or 0, ev.get("rows_total") or 0
-            self.stages["dataset"].progress = f"{ev.get('stage')} {done}/{total} rows"
-        elif t == "dataset_finished":
-            self.stages["dataset"].progress = f"{ev.get('rows')} rows"
-        elif t == "train_started":
-            self.stages["train"].progress = f"{len(ev.get('targets') or [])} targets"
-        elif t == "train_progress":
-            self.stages["train"].progress = f"{ev.get('target')} iteration {ev.get('iteration')}"
-        elif t == "train_finished":
-            self.stages["train"].progress = f"{len(ev.get('metrics') or {})} targets trained"
-        elif t == "pipeline_finished":
-            self.state, self.finished_ts, self.wall_s = "finished", ts, ev.get("wall_s")
-            self.name = str(ev.get("pipeline") or self.name)
-            self.batch_id, self.dataset, self.model = ev.get("batch_id"), str(ev.get("dataset") or ""), \
-                str(ev.get("model") or "")
-            self.prediction_files = [str(p) for p in ev.get("predictions") or []]
-        elif t == "job_finished":
-            self.state = "finished"
-            self.finished_ts = self.finished_ts or ts
-        elif t == "job_failed":
-            self.state, self.finished_ts, self.error = "failed", ts, str(ev.get("message", ""))
-            for st in self.stages.values():
-                if st.status == "running":
-                    st.status, st.finished_ts = "failed", ts
+        handler = _PIPELINE_HANDLERS.get(str(ev.get("type")))
+        if handler is not None:
+            handler(self, ev)
+
+
+def _pl_stage(p: PipelineView, ev: dict[str, Any]) -> None:
+    p.name = str(ev.get("pipeline") or p.name)
+    st = p.stages.setdefault(str(ev.get("stage")), StageView(str(ev.get("stage"))))
+    st.status = str(ev.get("status") or st.status)
+    st.detail.update({k: v for k, v in ev.items() if k not in _STAGE_KEYS})
+    if st.status == "running":
+        st.started_ts, st.finished_ts = ev.get("ts"), None
+    else:
+        st.finished_ts = ev.get("ts")
+
+
+def _stage_progress(stage: str, text: Callable[[dict[str, Any]], str]) -> Callable[[PipelineView, dict[str, Any]], None]:
+    """A handler that shows a nested dataset/train event as the progress line of that stage."""
+    def handler(p: PipelineView, ev: dict[str, Any]) -> None:
+        p.stages[stage].progress = text(ev)
+    return handler
+
+
+def _pl_finished(p: PipelineView, ev: dict[str, Any]) -> None:
+    p.state, p.finished_ts, p.wall_s = "finished", ev.get("ts"), ev.get("wall_s")
+    p.name = str(ev.get("pipeline") or p.name)
+    p.batch_id, p.dataset, p.model = ev.get("batch_id"), str(ev.get("dataset") or ""), str(ev.get("model") or "")
+    p.prediction_files = [str(f) for f in ev.get("predictions") or []]
+
+
+def _pl_job_finished(p: PipelineView, ev: dict[str, Any]) -> None:
+    p.state = "finished"
+    p.finished_ts = p.finished_ts or ev.get("ts")
+
+
+def _pl_job_failed(p: PipelineView, ev: dict[str, Any]) -> None:
+    ts = ev.get("ts")
+    p.state, p.finished_ts, p.error = "failed", ts, str(ev.get("message", ""))
+    for st in p.stages.values():
+        if st.status == "running":
+            st.status, st.finished_ts = "failed", ts
+
+
+_PIPELINE_HANDLERS: dict[str, Callable[[PipelineView, dict[str, Any]], None]] = {
+    "pipeline_stage": _pl_stage,
+    "dataset_progress": _stage_progress(
+        "dataset", lambda ev: f"{ev.get('stage')} {ev.get('rows_done') or 0}/{ev.get('rows_total') or 0} rows"),
+    "dataset_finished": _stage_progress("dataset", lambda ev: f"{ev.get('rows')} rows"),
+    "train_started": _stage_progress("train", lambda ev: f"{len(ev.get('targets') or [])} targets"),
+    "train_progress": _stage_progress("train", lambda ev: f"{ev.get('target')} iteration {ev.get('iteration')}"),
+    "train_finished": _stage_progress("train", lambda ev: f"{len(ev.get('metrics') or {})} targets trained"),
+    "pipeline_finished": _pl_finished,
+    "job_finished": _pl_job_finished,
+    "job_failed": _pl_job_failed,
+}
 
 
 class JobsFollower:
