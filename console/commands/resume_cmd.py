@@ -144,7 +144,6 @@ def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
     print(json.dumps(reply, sort_keys=True))
     if reply.get("message"):
         print(f"vidops: {reply['message']}", file=sys.stderr)
-    elif reply.get("requeued") == []:
-        print("vidops: nothing re-queued: no failed video matched (--all-failed leaves permanent failures; "
-              "name them with --video KEY or add --include-permanent)", file=sys.stderr)
+    elif reply.get("requeued") == []:  # the live supervisor's reply: say why, as without one
+        print(f"vidops: {api.nothing_to_retry(api.load_state(ctx.workspace, args.batch), args.video)}", file=sys.stderr)
     return EXIT_OK

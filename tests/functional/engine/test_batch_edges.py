@@ -139,6 +139,25 @@ def test_resume_of_a_running_batch_says_it_is_running(tmp_path: Path, make_video
         vidops(ws, cfg, "stop", "b", "--now", check=0)
 
 
+def test_retry_of_a_video_that_did_not_fail_in_a_live_batch_says_so(tmp_path: Path,
+                                                                   make_video: Callable[..., Path]) -> None:
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST + "[pool]\ngrace_s = 0.2\n")
+    make_video("v0.avi", frames=10)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nv0.avi\n")
+    ws = tmp_path / "ws"
+    env = {"VIDOPS_FAULTS": json.dumps({"local__v0": {"sleep_s": 30}})}
+    vidops(ws, cfg, "run", str(lst), "--detach", "--batch-id", "b", env=env, check=0)
+    try:
+        out = vidops(ws, cfg, "retry", "b", "--video", "local__v0", check=0)
+        # it said "no failed video matched (--all-failed leaves permanent failures; name them with --video KEY ...)"
+        assert json.loads(out.stdout)["requeued"] == []
+        assert "nothing to retry: local__v0 has not failed" in out.stderr and "--all-failed" not in out.stderr
+    finally:
+        vidops(ws, cfg, "stop", "b", "--now", check=0)
+
+
 def test_control_commands_to_a_killed_supervisor_say_what_happened(tmp_path: Path) -> None:
     ws, cfg, batch = _interrupted_batch(tmp_path)  # resumed, then kill -9: the socket file stays behind
     (batch / "control.addr").write_text(str(batch / "control.sock") + "\n")
