@@ -11,7 +11,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
+
+from rich.markup import escape
 
 from engine.state import BatchState, replay
 
@@ -77,24 +80,12 @@ class PlainRenderer:
 
     def __call__(self, ev: dict[str, Any]) -> None:
         self.state.apply(ev)
-        t = ev.get("type")
-        if t == "batch_started":
-            self._print(f"batch {ev.get('batch_id')}: {ev.get('total')} videos, {ev.get('workers')} workers"
-                        + (" (resumed)" if ev.get("resumed") else ""))
-        elif t == "video_failed" and ev.get("final", True):
-            self._print(f"FAILED {ev['key']}: {ev.get('error_class')}: {ev.get('message')}")
-        elif t == "video_failed" and ev.get("counted", True) is False:
-            # Stopped with the batch (Ctrl-C, 'vidops stop'): not retried in this run; a resume re-queues it.
-            self._print(f"{ev['key']} interrupted; 'vidops resume {self.state.batch_id}' continues it")
-        elif t == "video_failed":
-            self._print(f"retrying {ev['key']} after {ev.get('error_class')}: {ev.get('message')}")
-        elif t == "alert":
-            self._print(f"ALERT [{ev.get('severity')}] {ev.get('kind')}: {ev.get('message')}")
-        elif t in ("batch_finished", "batch_stopped"):
-            self._print(summary_line(self.state))
-            self._print(f"batch {self.state.batch_id} {ev.get('state')}")
+        t = str(ev.get("type"))
+        lines = _PLAIN_LINES.get(t)
+        for line in lines(self.state, ev) if lines is not None else ():
+            self._print(line)
         now = time.monotonic()
-        if now >= self._next and t not in ("batch_finished", "batch_stopped"):
+        if now >= self._next and t not in _BATCH_END:
             self._next = now + self.every_s
             from engine.progress import throughput
 
@@ -103,6 +94,38 @@ class PlainRenderer:
 
     def close(self) -> None:
         pass
+
+
+_BATCH_END = ("batch_finished", "batch_stopped")
+
+
+def _plain_started(state: BatchState, ev: dict[str, Any]) -> list[str]:
+    return [f"batch {ev.get('batch_id')}: {ev.get('total')} videos, {ev.get('workers')} workers"
+            + (" (resumed)" if ev.get("resumed") else "")]
+
+
+def _plain_failed(state: BatchState, ev: dict[str, Any]) -> list[str]:
+    if ev.get("final", True):
+        return [f"FAILED {ev['key']}: {ev.get('error_class')}: {ev.get('message')}"]
+    if ev.get("counted", True) is False:
+        # Stopped with the batch (Ctrl-C, 'vidops stop'): not retried in this run; a resume re-queues it.
+        return [f"{ev['key']} interrupted; 'vidops resume {state.batch_id}' continues it"]
+    return [f"retrying {ev['key']} after {ev.get('error_class')}: {ev.get('message')}"]
+
+
+def _plain_alert(state: BatchState, ev: dict[str, Any]) -> list[str]:
+    return [f"ALERT [{ev.get('severity')}] {ev.get('kind')}: {ev.get('message')}"]
+
+
+def _plain_end(state: BatchState, ev: dict[str, Any]) -> list[str]:
+    return [summary_line(state), f"batch {state.batch_id} {ev.get('state')}"]
+
+
+# Event type -> the lines PlainRenderer prints at once (everything else shows in the periodic summary).
+_PLAIN_LINES: dict[str, Callable[[BatchState, dict[str, Any]], list[str]]] = {
+    "batch_started": _plain_started, "video_failed": _plain_failed, "alert": _plain_alert,
+    "batch_finished": _plain_end, "batch_stopped": _plain_end,
+}
 
 
 class RichRenderer:
@@ -134,20 +157,9 @@ class RichRenderer:
         from engine.progress import throughput
 
         self.state.apply(ev)
-        t = ev.get("type")
-        key = ev.get("key")
-        if t == "batch_started":
-            self.progress.update(self.overall, description=f"batch {ev.get('batch_id')}", total=ev.get("total") or 1)
-        elif t == "video_started" and key:
-            self.current[key] = self.progress.add_task(f"  {key}", total=1.0, counts="starting", rate="")
-        elif t == "video_progress" and key in self.current:
-            self.progress.update(self.current[key], completed=float(ev.get("fraction", 0)), counts=ev.get("stage", ""))
-        elif t in ("video_succeeded", "video_failed") and key in self.current:
-            self.progress.remove_task(self.current.pop(key))
-        if t == "video_failed" and ev.get("final", True):
-            self.progress.console.print(f"[red]FAILED[/] {key}: {ev.get('error_class')}: {ev.get('message')}")
-        elif t == "alert":
-            self.progress.console.print(f"[yellow]ALERT[/] {ev.get('kind')}: {ev.get('message')}")
+        handler = _RICH_HANDLERS.get(str(ev.get("type")))
+        if handler is not None:
+            handler(self, ev)
         c = self.state.counts()
         per_min, _ = throughput(self.state)
         self.progress.update(self.overall, completed=c["done"] + c["skipped"] + c["failed"],
@@ -156,7 +168,45 @@ class RichRenderer:
 
     def close(self) -> None:
         self.progress.stop()
-        self.console.print(summary_line(self.state))
+        self.console.print(escape(summary_line(self.state)))
+
+
+# Keys, messages and ids are data, not Rich markup: a "[/x]" in an error message must print as is
+# (unescaped, Rich drops "[link]" and raises on "[/x]", in the caller or in the refresh thread).
+def _rich_started(r: RichRenderer, ev: dict[str, Any]) -> None:
+    r.progress.update(r.overall, description=escape(f"batch {ev.get('batch_id')}"), total=ev.get("total") or 1)
+
+
+def _rich_video_started(r: RichRenderer, ev: dict[str, Any]) -> None:
+    key = ev.get("key")
+    if key:
+        r.current[key] = r.progress.add_task(escape(f"  {key}"), total=1.0, counts="starting", rate="")
+
+
+def _rich_video_progress(r: RichRenderer, ev: dict[str, Any]) -> None:
+    key = ev.get("key")
+    if key in r.current:
+        r.progress.update(r.current[key], completed=float(ev.get("fraction", 0)), counts=str(ev.get("stage", "")))
+
+
+def _rich_video_ended(r: RichRenderer, ev: dict[str, Any]) -> None:
+    key = ev.get("key")
+    if key in r.current:
+        r.progress.remove_task(r.current.pop(key))
+    if ev.get("type") == "video_failed" and ev.get("final", True):
+        text = f"{key}: {ev.get('error_class')}: {ev.get('message')}"
+        r.progress.console.print(f"[red]FAILED[/] {escape(text)}")
+
+
+def _rich_alert(r: RichRenderer, ev: dict[str, Any]) -> None:
+    text = f"{ev.get('kind')}: {ev.get('message')}"
+    r.progress.console.print(f"[yellow]ALERT[/] {escape(text)}")
+
+
+_RICH_HANDLERS: dict[str, Callable[[RichRenderer, dict[str, Any]], None]] = {
+    "batch_started": _rich_started, "video_started": _rich_video_started, "video_progress": _rich_video_progress,
+    "video_succeeded": _rich_video_ended, "video_failed": _rich_video_ended, "alert": _rich_alert,
+}
 
 
 def make_renderer(json_mode: bool) -> Any:

@@ -35,3 +35,20 @@ def test_interrupted_video_is_not_announced_as_retried() -> None:
     assert "local__v0 interrupted; 'vidops resume k1' continues it" in lines
     assert not any(line.startswith("retrying local__v0") for line in lines)
     assert "retrying local__v1 after timeout: timed out after 5 s" in lines
+
+
+def test_rich_renderer_prints_keys_and_messages_literally(capsys) -> None:  # type: ignore[no-untyped-def]
+    # Ids and error messages are data: Rich markup in them must neither vanish nor raise MarkupError.
+    r = RichRenderer()
+    key = "local__clip[/x]"
+    r({"type": "batch_started", "batch_id": "k1", "total": 1, "workers": 1})
+    r({"type": "video_started", "key": key, "attempt": 1})
+    r({"type": "video_progress", "key": key, "stage": "decode [bold]", "fraction": 0.5})
+    r({"type": "alert", "severity": "warning", "kind": "disk", "message": "low on [link] space [/]"})
+    r({"type": "video_failed", "key": key, "error_class": "undecodable", "transient": False,
+       "message": "cannot decode [red]frame[/red] 3 [/x]", "attempt": 1, "final": True})
+    r.close()
+    out = capsys.readouterr().out
+    assert "ALERT disk: low on [link] space [/]" in out
+    assert "FAILED local__clip[/x]: undecodable: cannot decode [red]frame[/red] 3 [/x]" in out
+    assert "[k1] 1/1 finished: 0 done, 0 skipped, 1 failed" in out  # the batch id is no markup tag either
