@@ -10,8 +10,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 # (screen title, bindings) pairs are passed in so the help never drifts from the code.
-EXTRA = [("ctrl+p", "command palette: every action by name"), ("tab / shift+tab", "move between widgets"),
-         ("arrows, pgup/pgdn", "move in tables")]
+EXTRA = [("ctrl+p", "command palette: every action by name"),
+         ("tab/shift+tab", "move focus; on the tab bar, left/right switch tabs"),
+         ("arrows", "move in tables (pgup/pgdn: a screen at a time)")]
+KEY_WIDTH = 13  # then at least one space, however long a key is
 
 
 def key_map(sections: list[tuple[str, list[Binding]]]) -> Text:
@@ -19,12 +21,12 @@ def key_map(sections: list[tuple[str, list[Binding]]]) -> Text:
     for title, bindings in sections:
         t.append(f"{title}\n", "bold underline")
         for b in bindings:
-            t.append(f"  {b.key_display or b.key:<14}", "bold")
+            t.append(f"  {b.key_display or b.key:<{KEY_WIDTH}} ", "bold")
             t.append(f"{b.tooltip or b.description}\n")
         t.append("\n")
     t.append("Anywhere\n", "bold underline")
     for key, text in EXTRA:
-        t.append(f"  {key:<14}", "bold")
+        t.append(f"  {key:<{KEY_WIDTH}} ", "bold")
         t.append(f"{text}\n")
     return t
 
