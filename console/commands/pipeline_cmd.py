@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
     p.add_argument("--format", default="generic", help="snapshot format adapter: generic or trending (default: %(default)s)")
     p.add_argument("--channels", metavar="FILE", help="optional channel index")
     p.add_argument("--required-horizons", metavar="LIST", help="e.g. 14,21 or none (default: dataset.required_horizons_days)")
-    p.add_argument("--name", default="default", help="pipeline name (outputs under <workspace>/pipelines/NAME)")
+    p.add_argument("--name", default="default", help="pipeline name (outputs under <workspace>/pipelines/NAME; default: %(default)s)")
     p.add_argument("--predict", nargs=2, action="append", default=[], metavar=("VIDEO_KEY", "SNAPSHOT"),
                    help="after training, predict for a video of the batch (VIDEO_KEY = platform_id__video_id, e.g. "
                         "local__clip1; with --videos it must name a video that finished) with a snapshot-1 JSON "
