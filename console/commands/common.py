@@ -16,7 +16,9 @@ def run_headless(paths: Any, json_mode: bool, **kwargs: Any) -> int:
         seed_from_log(renderer, paths.state)  # resume/retry: count the whole batch, not just this run
         return api.run_foreground(paths, [renderer], **kwargs)
     except api.BatchLocked as exc:
-        raise UsageError(f"{exc}; attach with 'vidops attach {paths.batch_id}'") from None
+        from console.commands.console_cmd import attach_command
+
+        raise UsageError(f"{exc}; attach with '{attach_command(paths.batch_id, paths.root.parent.parent)}'") from None
     finally:
         renderer.close()
 

@@ -23,10 +23,14 @@ def open_console(ctx: Any, batch_id: str | None) -> int:
     return int(code or EXIT_OK)
 
 
-def detach_message(batch_id: str, workspace: str | Path | None = None) -> str:
-    """The line printed on ``q``; names ``--workspace`` unless the workspace is ./workspace."""
+def attach_command(batch_id: str, workspace: str | Path | None = None) -> str:
+    """``vidops attach BATCH``, with ``--workspace`` unless the workspace is ./workspace."""
     option = ""
     if workspace is not None and Path(workspace).resolve() != Path(DEFAULT_WORKSPACE).resolve():
         option = f"--workspace {shlex.quote(str(workspace))} "
-    return (f"detached from batch {batch_id}; it keeps running if it was. "
-            f"Re-attach with: vidops {option}attach {batch_id}")
+    return f"vidops {option}attach {batch_id}"
+
+
+def detach_message(batch_id: str, workspace: str | Path | None = None) -> str:
+    """The line printed on ``q``."""
+    return f"detached from batch {batch_id}; it keeps running if it was. Re-attach with: {attach_command(batch_id, workspace)}"

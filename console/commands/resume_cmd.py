@@ -9,6 +9,7 @@ from typing import Any
 
 from console.cli import EXIT_FAILURES, EXIT_INTERNAL, EXIT_OK, CliContext, UsageError
 from console.commands.common import run_headless
+from console.commands.console_cmd import attach_command
 from engine.batch import BatchPaths
 
 
@@ -68,7 +69,7 @@ def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
                 return EXIT_OK
             if state != "stopping":  # nothing to resume: say so rather than "scheduling resumed"
                 print(f"batch {args.batch} is already running (supervisor pid {api.read_lock_pid(paths)}); "
-                      f"watch it with 'vidops attach {args.batch}'")
+                      f"watch it with '{attach_command(args.batch, ctx.workspace)}'")
                 return EXIT_OK
         except api.ControlError:
             pass  # the supervisor is going away

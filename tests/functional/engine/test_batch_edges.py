@@ -133,7 +133,8 @@ def test_resume_of_a_running_batch_says_it_is_running(tmp_path: Path, make_video
     vidops(ws, cfg, "run", str(lst), "--detach", "--batch-id", "b", env=env, check=0)
     try:
         out = vidops(ws, cfg, "resume", "b", check=0)
-        assert "already running" in out.stdout and "vidops attach b" in out.stdout
+        # the hint works as given: the workspace is not ./workspace (it said 'vidops attach b')
+        assert "already running" in out.stdout and f"vidops --workspace {ws} attach b" in out.stdout
         assert [e["command"] for e in events(ws, "b") if e["type"] == "command_received"] == ["status"]
     finally:
         vidops(ws, cfg, "stop", "b", "--now", check=0)
