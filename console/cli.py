@@ -2,7 +2,7 @@
 
 Sub-commands live in :mod:`console.commands` (one module each, listed in an explicit
 registry). Headless commands never import Textual; only the console opens it.
-Exit codes: 0 ok, 1 finished with permanent failures, 2 usage/config/input error,
+Exit codes: 0 ok, 1 finished with failed videos, 2 usage/config/input error,
 3 internal error, 130 interrupted.
 """
 
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
             "vidops: push videos through feature extraction, build a training set, train a "
             "popularity model and serve predictions. Without a command it opens the console."
         ),
-        epilog="Exit codes: 0 ok, 1 permanent failures, 2 usage/config/input error, 3 internal error, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 1 failed videos, 2 usage/config/input error, 3 internal error, 130 interrupted.",
     )
     parser.add_argument("--workspace", metavar="DIR", help="workspace directory (default: $VIDOPS_WORKSPACE, else paths.workspace of the config, else ./workspace)")
     parser.add_argument("--config", metavar="FILE", help="config file (default: ./config.toml when present, else built-in defaults); relative paths in it are taken relative to its folder; keys: docs/config.md")

@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
                        description="Replay the batch's event log and re-queue every video not finished, including "
                                    "those in flight at a crash; attempt counts are kept. On a live, paused batch it "
                                    "resumes scheduling.",
-                       epilog="Exit codes as for 'vidops run': 0 all done or skipped, 1 permanent failures, "
+                       epilog="Exit codes as for 'vidops run': 0 all done or skipped, 1 failed videos, "
                               "2 usage error, 3 internal error, 130 interrupted.")
     p.add_argument("batch", metavar="BATCH", help="batch id (vidops list)")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: the batch's pool.workers)")

@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
                     "On a terminal the batch runs as a daemon and the console opens; --no-ui/--json run it in "
                     "this terminal (Ctrl-C stops gracefully), --detach prints the batch id and returns. Videos "
                     "already done under the same config are skipped, so re-running a list is cheap.",
-        epilog="Exit codes: 0 every video done or skipped, 1 finished with permanent failures, 2 usage/config/list "
+        epilog="Exit codes: 0 every video done or skipped, 1 finished with failed videos, 2 usage/config/list "
                "error (nothing started), 3 internal error, 130 interrupted (continue with 'vidops resume BATCH').",
     )
     p.add_argument("list", metavar="LIST", help="list file: .csv, .json or .jsonl")
