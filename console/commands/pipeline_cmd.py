@@ -78,6 +78,10 @@ def _run(ctx: CliContext, spec: Any, no_ui: bool, demo: bool) -> int:
     from console.headless import PlainRenderer, RichRenderer
     from engine.workflow import Pipeline
 
+    if spec.videos and ctx.settings.pool.backend == "ray":  # as 'vidops run': refused before a batch exists
+        from engine.backends import check_available
+
+        check_available("ray")
     ui = not no_ui and sys.stdout.isatty() and sys.stdin.isatty()
     if ui:
         return _run_in_console(ctx, spec, demo)

@@ -47,6 +47,23 @@ def test_backend_ray_without_ray_installed_names_the_install_command(tmp_path: P
     assert not (tmp_path / "ws" / "batches").exists()  # refused before a batch was created
 
 
+def test_pipeline_with_a_ray_backend_without_ray_refuses_before_a_batch(tmp_path: Path) -> None:
+    # pool.backend = "ray" in the config: the pipeline created a batch that ended in 'error'
+    (tmp_path / "v.avi").write_bytes(b"x")
+    (tmp_path / "list.csv").write_text("video_path\nv.avi\n")
+    (tmp_path / "snaps.csv").write_text("video_id,snapshot_time,views,likes,comments\na,2026-01-01,1,1,1\n")
+    (tmp_path / "ray.toml").write_text('[pool]\nbackend = "ray"\n')
+    code = ("import sys; sys.modules['ray'] = None\n"
+            "from console.cli import main\n"
+            f"sys.exit(main(['--workspace', {str(tmp_path / 'ws')!r}, '--config', {str(tmp_path / 'ray.toml')!r}, "
+            f"'pipeline', '--videos', {str(tmp_path / 'list.csv')!r}, '--snapshots', {str(tmp_path / 'snaps.csv')!r}, "
+            "'--no-ui']))")
+    out = _py(code)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "pip install 'vidops[ray]'" in out.stderr
+    assert not (tmp_path / "ws" / "batches").exists()
+
+
 def test_memory_sink_mirrors_the_manifest_and_ships_every_write(tmp_path: Path) -> None:
     sent: list[tuple[str, dict[str, Any]]] = []
     manifest = {"run_id": "r", "components": {"probe": {"status": "done", "version": "1", "summary": {}}}}
