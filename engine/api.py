@@ -195,6 +195,8 @@ def batch_status(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, 
                 v.status = "queued"
     if not state.events_seen:  # created, never started (its daemon failed, or Ctrl-C before it began)
         state.batch_id, state.total = paths.batch_id, _list_size(paths) or 0
+    elif not alive and state.finished_ts is None:
+        state.finished_ts = state.last_ts  # interrupted: measured at its last event, not decayed since
     doc = build_progress(state, (live or {}).get("workers", []))
     if not state.events_seen:
         doc["counts"]["queued"] = state.total

@@ -51,6 +51,7 @@ class BatchState:
     config_hash: str = ""
     started_ts: float | None = None
     finished_ts: float | None = None
+    last_ts: float | None = None  # of the newest event: where an interrupted batch's clock stops
     videos: dict[str, VideoState] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     workers: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -68,6 +69,9 @@ class BatchState:
 
     def apply(self, ev: dict[str, Any]) -> None:
         self.events_seen += 1
+        ts = ev.get("ts")
+        if isinstance(ts, int | float) and (self.last_ts is None or ts > self.last_ts):
+            self.last_ts = float(ts)
         handler = _HANDLERS.get(ev["type"])
         if handler is not None:
             handler(self, ev)
@@ -240,6 +244,10 @@ def replay(path: str | os.PathLike[str], state: BatchState | None = None) -> Bat
             handler = get(ev["type"])
             if handler is not None:
                 handler(state, ev)
+        if res.events:  # once per chunk, not per event (the log is in time order)
+            ts = res.events[-1].get("ts")
+            if isinstance(ts, int | float) and (state.last_ts is None or ts > state.last_ts):
+                state.last_ts = float(ts)
         state.events_seen += len(res.events)
         state.skipped_lines += res.skipped
         if res.offset == state.offset:

@@ -34,6 +34,18 @@ def test_interrupted_batch_in_flight_videos_read_as_queued_and_workers_as_exited
     assert sorted(k for k, r in d2.rows.items() if r.status == "running") == in_flight
 
 
+def test_vidops_status_of_an_interrupted_batch_stops_its_clock_at_its_last_event(tmp_path: Path) -> None:
+    # as the console does: status counted the elapsed time to now and let the rate decay to 0
+    from engine import api
+
+    write_finished_batch(tmp_path, n=20, running=2)
+    doc = api.batch_status(tmp_path, BATCH)
+    console = BatchFollower(tmp_path, BATCH, alive=lambda *_: False, clock=lambda: T0 + 10_000).poll().summary
+    assert doc["state"] == "interrupted" and doc["eta_s"] is None
+    assert doc["elapsed_s"] == round(console.elapsed(T0 + 10_000) or 0.0, 1) and doc["elapsed_s"] < 100
+    assert doc["throughput_per_min"] > 0
+
+
 def test_finished_batch_workers_read_as_exited(tmp_path: Path) -> None:
     from engine.events import EventWriter
 
