@@ -249,8 +249,8 @@ class BatchFollower:
     def _throughput(self, alive: bool, counts: dict[str, int]) -> tuple[float, float | None]:
         s = self.state
         finished = counts["done"] + counts["failed"]
-        if not alive:  # a finished or stopped batch: its average rate
-            span = (s.finished_ts or 0) - (s.started_ts or 0)
+        if not alive:  # a finished or stopped batch: its average rate (an interrupted one: to its last event)
+            span = (s.finished_ts or self._last_ts or 0) - (s.started_ts or 0)
             return (round(finished / span * 60, 2) if span > 0 and finished else 0.0), None
         now = self.clock()
         while self._finished and now - self._finished[0] > THROUGHPUT_WINDOW_S:

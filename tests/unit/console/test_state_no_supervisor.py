@@ -44,6 +44,7 @@ def test_vidops_status_of_an_interrupted_batch_stops_its_clock_at_its_last_event
     assert doc["state"] == "interrupted" and doc["eta_s"] is None
     assert doc["elapsed_s"] == round(console.elapsed(T0 + 10_000) or 0.0, 1) and doc["elapsed_s"] < 100
     assert doc["throughput_per_min"] > 0
+    assert console.per_min > 0  # its average rate up to its last event (read 0.0/min)
 
 
 def test_finished_batch_workers_read_as_exited(tmp_path: Path) -> None:
