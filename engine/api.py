@@ -243,9 +243,12 @@ def list_batch_summaries(workspace: str | os.PathLike[str]) -> list[dict[str, An
         alive = supervisor_alive(paths)
         prog = read_progress(workspace, paths.batch_id) or {}
         state = prog.get("state") or ("running" if alive else "created")  # no progress.json yet
-        if not alive and state in ("running", "paused"):
+        if not alive and state in ("running", "paused", "stopping"):
             state = "interrupted"
-        out.append({"batch_id": paths.batch_id, "state": state, "counts": prog.get("counts") or _queued_counts(paths),
+        counts = prog.get("counts") or _queued_counts(paths)
+        if not alive and counts.get("running"):  # in flight when its supervisor died: resume re-queues them
+            counts = {**counts, "queued": counts.get("queued", 0) + counts["running"], "running": 0}
+        out.append({"batch_id": paths.batch_id, "state": state, "counts": counts,
                     "alive": alive, "updated_at": prog.get("updated_at")})
     return out
 

@@ -47,6 +47,22 @@ def test_vidops_status_of_an_interrupted_batch_stops_its_clock_at_its_last_event
     assert console.per_min > 0  # its average rate up to its last event (read 0.0/min)
 
 
+def test_batch_list_of_an_interrupted_batch_counts_its_in_flight_videos_as_queued(tmp_path: Path) -> None:
+    # the Batches screen (b) read 'queued 0' from the dead supervisor's last progress.json
+    import json
+
+    from engine import api
+
+    root = write_finished_batch(tmp_path, n=20, running=2)
+    counts = {"total": 20, "queued": 0, "running": 2, "done": 15, "skipped": 1, "failed": 2}
+    (root / "progress.json").write_text(json.dumps({"state": "running", "counts": counts, "updated_at": T0 + 31}))
+    (row,) = api.list_batch_summaries(tmp_path)
+    assert row["state"] == "interrupted" and row["counts"]["running"] == 0 and row["counts"]["queued"] == 2
+    assert row["counts"] == api.batch_status(tmp_path, BATCH)["counts"]  # as 'vidops status' counts it
+    (root / "progress.json").write_text(json.dumps({"state": "stopping", "counts": counts}))  # died stopping
+    assert [r["state"] for r in api.list_batch_summaries(tmp_path)] == [api.batch_status(tmp_path, BATCH)["state"]]
+
+
 def test_finished_batch_workers_read_as_exited(tmp_path: Path) -> None:
     from engine.events import EventWriter
 
