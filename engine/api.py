@@ -243,7 +243,7 @@ def list_batch_summaries(workspace: str | os.PathLike[str]) -> list[dict[str, An
         alive = supervisor_alive(paths)
         prog = read_progress(workspace, paths.batch_id) or {}
         state = prog.get("state") or ("running" if alive else "created")  # no progress.json yet
-        if not alive and state in ("running", "paused", "stopping"):
+        if not alive and state in ("running", "paused"):
             state = "interrupted"
         counts = prog.get("counts") or _queued_counts(paths)
         if not alive and counts.get("running"):  # in flight when its supervisor died: resume re-queues them
