@@ -69,6 +69,7 @@ class TrainView:
     targets: list[str] = field(default_factory=list)
     curves: dict[str, tuple[list[int], list[float], list[float]]] = field(default_factory=dict)
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # target -> why it was not trained
     run_dir: str = ""
     error: str = ""
 
@@ -94,14 +95,20 @@ def _tr_target_done(v: TrainView, ev: dict[str, Any]) -> None:
     v.metrics[str(ev.get("target"))] = dict(ev.get("metrics") or {})
 
 
+def _tr_target_skipped(v: TrainView, ev: dict[str, Any]) -> None:
+    v.skipped[str(ev.get("target"))] = str(ev.get("reason", ""))
+
+
 def _tr_finished(v: TrainView, ev: dict[str, Any]) -> None:
     v.state, v.run_dir = "finished", str(ev.get("run_dir", v.run_dir))
     v.metrics.update({k: dict(m) for k, m in (ev.get("metrics") or {}).items()})
+    v.skipped.update({str(k): str(r) for k, r in (ev.get("skipped") or {}).items()})
 
 
 _TRAIN_HANDLERS: dict[str, Callable[[TrainView, dict[str, Any]], None]] = {
     "train_started": _tr_started, "train_progress": _tr_progress, "train_target_done": _tr_target_done,
-    "train_finished": _tr_finished, "train_failed": _failed, "job_failed": _failed,
+    "train_target_skipped": _tr_target_skipped, "train_finished": _tr_finished,
+    "train_failed": _failed, "job_failed": _failed,
 }
 
 

@@ -65,8 +65,12 @@ class TrainingPanel(Vertical):
             return
         t = Text(f"training job {view.job_id}  ")
         t.append(f"[{view.state}]", {"finished": "bold green", "failed": "bold red"}.get(view.state, "bold cyan"))
-        if view.targets:
-            t.append(f"  targets: {', '.join(view.targets)}")
+        trained = [name for name in view.targets if name not in view.skipped]
+        if trained:
+            t.append(f"  targets: {', '.join(trained)}")
+        if view.skipped:  # e.g. 14d/21d with no training rows in the split: say why, once per target
+            t.append(f"\nnot trained ({len(view.skipped)}): "
+                     + "; ".join(f"{name}: {why}" for name, why in view.skipped.items()), "dim")
         if view.run_dir:
             t.append(f"\nrun dir {view.run_dir}")
         if view.error:

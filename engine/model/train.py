@@ -6,8 +6,8 @@ intervals and confidence on validation, optionally (``refit``) refits every mode
 baselines on train + validation with the early-stopped tree counts, scores validation (the
 early-stopped models) and test (the final models) next to the baselines and writes the run (:mod:`engine.model.artifacts`). Progress goes to ``on_event(dict)``:
 ``train_started``, ``train_progress`` {target, iteration, train_loss, val_loss} (throttled),
-``train_target_done`` {target, metrics}, ``train_finished`` {run_dir, metrics} and
-``train_failed`` {message}. Losses are RMSE on the log1p scale.
+``train_target_done`` {target, metrics}, ``train_target_skipped`` {target, reason},
+``train_finished`` {run_dir, metrics, skipped} and ``train_failed`` {message}. Losses are RMSE on the log1p scale.
 """
 
 from __future__ import annotations
@@ -272,6 +272,7 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
             out = _fit_target(ds, x, spec, split.labels, target, settings, task_type, staging, emit)
             if isinstance(out, str):
                 skipped[target.name] = out
+                emit({"type": "train_target_skipped", "target": target.name, "reason": out})
                 continue
             scores, base, cal, curve, files = out
             all_files[target.name] = files
@@ -302,7 +303,8 @@ def train(dataset_dir: str | Path, settings: ModelSettings, run_dir: str | Path,
         atomic_write_text(staging / "report.md", report.render_markdown(result))
         artifacts.publish(staging, run_path)
         emit({"type": "train_finished", "run_dir": str(run_path),
-              "metrics": {k: report.summary_of(v) for k, v in all_scores.items()}, "seconds": round(seconds, 3)})
+              "metrics": {k: report.summary_of(v) for k, v in all_scores.items()}, "skipped": skipped,
+              "seconds": round(seconds, 3)})
         return TrainResult(run_path, result, seconds)
     except BaseException as exc:
         if staging is not None and staging.exists():

@@ -52,3 +52,28 @@ async def test_chart_shows_two_targets_with_a_legend_and_n_pages(tmp_path: Path)
         await pilot.pause(0.3)
         text = screen_text(app)
         assert "views_21d train" in text and "likes_7d val" in text and "targets 3-4 of 9" in text, text
+
+
+async def test_header_says_which_targets_were_not_trained_and_why(tmp_path: Path) -> None:
+    # What 'vidops train' emits on the US bench: 7d trained, 14d/21d without training rows.
+    write_finished_batch(tmp_path)
+    job = tmp_path / "jobs" / "train-20260921T121000Z-000002"
+    job.mkdir(parents=True)
+    why = "too few rows (train 0, validation 15); refit needs an early-stopped fit first"
+    with EventWriter(job / "events.jsonl", fsync_interval_s=3600) as w:
+        w.write(_ev("train_started", T0, run_id="run1", run_dir="artifacts/run1", targets=TARGETS, rows=900))
+        for target in TARGETS:
+            if target.endswith("_7d"):
+                w.write(_ev("train_progress", T0 + 1, target=target, iteration=0, train_loss=1.0, val_loss=1.1))
+                w.write(_ev("train_target_done", T0 + 2, target=target, metrics={"split": "test", "n": 200}))
+            else:
+                w.write(_ev("train_target_skipped", T0 + 2, target=target, reason=why))
+    app = console_app(tmp_path, refresh_hz=2.0)
+    async with app.run_test(size=(160, 40)) as pilot:
+        dash = await wait_for_dashboard(app, pilot)
+        await pilot.pause(0.2)
+        show_tab(dash, "tab-training")
+        await wait_for_text(app, pilot, "not trained (6)", pause=0.05)
+        text = screen_text(app)
+        assert "targets: views_7d, likes_7d, comments_7d" in text, text
+        assert "views_14d: too few rows (train 0, validation 15)" in text, text

@@ -40,8 +40,14 @@ def test_targets_without_rows_are_skipped_and_reported(tmp_path: Path, tiny: Mod
     frame = pd.read_parquet(ds / "dataset.parquet")
     frame["mask_views_21d"] = np.int8(0)
     frame.to_parquet(ds / "dataset.parquet", index=False)
-    result = train(ds, tiny, tmp_path / "run")
+    events: list[dict] = []
+    result = train(ds, tiny, tmp_path / "run", on_event=events.append)
     assert "views_21d" in result.metrics["skipped"]
+    # the console learns it live (its Training tab says which targets were not trained, and why)
+    skipped = [e for e in events if e["type"] == "train_target_skipped"]
+    assert skipped == [{"type": "train_target_skipped", "target": "views_21d",
+                        "reason": result.metrics["skipped"]["views_21d"]}]
+    assert events[-1]["type"] == "train_finished" and events[-1]["skipped"] == result.metrics["skipped"]
     assert not (tmp_path / "run" / "model_views_21d.cbm").exists()
     assert "views_21d" in (tmp_path / "run" / "report.md").read_text()
 
