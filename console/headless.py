@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from rich.markup import escape
 
+from engine.hints import vidops_command
 from engine.state import BatchState, replay
 
 
@@ -68,9 +69,11 @@ class JsonRenderer:
 class PlainRenderer:
     """Line-oriented output for logs and pipes: failures and alerts at once, a summary every N s."""
 
-    def __init__(self, out: TextIO | None = None, every_s: float = 5.0) -> None:
+    def __init__(self, out: TextIO | None = None, every_s: float = 5.0,
+                 workspace: str | os.PathLike[str] | None = None) -> None:
         self.out = out or sys.stdout
         self.every_s = every_s
+        self.workspace = workspace  # named in the hints when it is not ./workspace
         self.state = BatchState()
         self._next = 0.0
 
@@ -82,7 +85,7 @@ class PlainRenderer:
         self.state.apply(ev)
         t = str(ev.get("type"))
         lines = _PLAIN_LINES.get(t)
-        for line in lines(self.state, ev) if lines is not None else ():
+        for line in lines(self, ev) if lines is not None else ():
             self._print(line)
         now = time.monotonic()
         if now >= self._next and t not in _BATCH_END:
@@ -99,30 +102,30 @@ class PlainRenderer:
 _BATCH_END = ("batch_finished", "batch_stopped")
 
 
-def _plain_started(state: BatchState, ev: dict[str, Any]) -> list[str]:
+def _plain_started(r: PlainRenderer, ev: dict[str, Any]) -> list[str]:
     return [f"batch {ev.get('batch_id')}: {ev.get('total')} videos, {ev.get('workers')} workers"
             + (" (resumed)" if ev.get("resumed") else "")]
 
 
-def _plain_failed(state: BatchState, ev: dict[str, Any]) -> list[str]:
+def _plain_failed(r: PlainRenderer, ev: dict[str, Any]) -> list[str]:
     if ev.get("final", True):
         return [f"FAILED {ev['key']}: {ev.get('error_class')}: {ev.get('message')}"]
     if ev.get("counted", True) is False:
         # Stopped with the batch (Ctrl-C, 'vidops stop'): not retried in this run; a resume re-queues it.
-        return [f"{ev['key']} interrupted; 'vidops resume {state.batch_id}' continues it"]
+        return [f"{ev['key']} interrupted; '{vidops_command(f'resume {r.state.batch_id}', r.workspace)}' continues it"]
     return [f"retrying {ev['key']} after {ev.get('error_class')}: {ev.get('message')}"]
 
 
-def _plain_alert(state: BatchState, ev: dict[str, Any]) -> list[str]:
+def _plain_alert(r: PlainRenderer, ev: dict[str, Any]) -> list[str]:
     return [f"ALERT [{ev.get('severity')}] {ev.get('kind')}: {ev.get('message')}"]
 
 
-def _plain_end(state: BatchState, ev: dict[str, Any]) -> list[str]:
-    return [summary_line(state), f"batch {state.batch_id} {ev.get('state')}"]
+def _plain_end(r: PlainRenderer, ev: dict[str, Any]) -> list[str]:
+    return [summary_line(r.state), f"batch {r.state.batch_id} {ev.get('state')}"]
 
 
 # Event type -> the lines PlainRenderer prints at once (everything else shows in the periodic summary).
-_PLAIN_LINES: dict[str, Callable[[BatchState, dict[str, Any]], list[str]]] = {
+_PLAIN_LINES: dict[str, Callable[[PlainRenderer, dict[str, Any]], list[str]]] = {
     "batch_started": _plain_started, "video_failed": _plain_failed, "alert": _plain_alert,
     "batch_finished": _plain_end, "batch_stopped": _plain_end,
 }
@@ -209,9 +212,9 @@ _RICH_HANDLERS: dict[str, Callable[[RichRenderer, dict[str, Any]], None]] = {
 }
 
 
-def make_renderer(json_mode: bool) -> Any:
+def make_renderer(json_mode: bool, workspace: str | os.PathLike[str] | None = None) -> Any:
     if json_mode:
         return JsonRenderer()
     if sys.stdout.isatty():
         return RichRenderer()
-    return PlainRenderer()
+    return PlainRenderer(workspace=workspace)

@@ -33,6 +33,7 @@ from engine.batch_input import ListFileError, read_list
 from engine.config import Settings
 from engine.control import ControlError, send_command
 from engine.events import follow, read_events
+from engine.hints import vidops_command
 from engine.pipeline import settings_hash
 from engine.state import BatchState, replay, retry_candidates
 from engine.supervisor import Supervisor
@@ -144,9 +145,13 @@ def retry_videos(workspace: str | os.PathLike[str], batch_id: str, keys: list[st
     return {"ok": True, "requeued": chosen, "resumed": True, "exit_code": code}
 
 
-def nothing_to_retry(state: BatchState, keys: list[str]) -> str:
+def nothing_to_retry(state: BatchState, keys: list[str], workspace: str | os.PathLike[str] | None = None,
+                     batch_id: str = "") -> str:
+    """Why a retry re-queues nothing; a hint naming ``--workspace`` when ``workspace`` is not ./workspace."""
     if not state.events_seen:
-        return f"nothing to retry: batch {state.batch_id or 'this batch'} has never started; 'vidops resume' starts it"
+        batch = state.batch_id or batch_id
+        resume = vidops_command(f"resume {batch or 'BATCH'}", workspace)
+        return f"nothing to retry: batch {batch or 'this batch'} has never started; '{resume}' starts it"
     if keys:  # named but not failed (retry_candidates takes every named failure)
         return f"nothing to retry: {keys[0]} has not failed (it is {state.videos[keys[0]].status})"
     failed = state.failed()
@@ -163,9 +168,10 @@ def retry_plan(workspace: str | os.PathLike[str], batch_id: str, keys: list[str]
     state = replay(batch_paths(workspace, batch_id).state)
     unknown = [k for k in keys if k not in state.videos]
     if unknown:
-        raise KeyError(f"no video {unknown[0]!r} in batch {batch_id} (keys: 'vidops status --json')")
+        raise KeyError(f"no video {unknown[0]!r} in batch {batch_id} "
+                       f"(keys: '{vidops_command(f'status {batch_id} --json', workspace)}')")
     chosen = retry_candidates(state, keys, all_failed, include_permanent)
-    return chosen, (nothing_to_retry(state, keys) if not chosen and not state.unfinished() else None)
+    return chosen, (nothing_to_retry(state, keys, workspace, batch_id) if not chosen and not state.unfinished() else None)
 
 
 def command(workspace: str | os.PathLike[str], batch_id: str, name: str, **args: Any) -> dict[str, Any]:

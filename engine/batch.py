@@ -22,6 +22,7 @@ import tomli_w
 from engine.atomic import atomic_write_bytes, atomic_write_text
 from engine.batch_input import VideoRow, check_id
 from engine.config import Settings, parse_settings
+from engine.hints import vidops_command
 from engine.settings_base import to_dict
 from engine.version import __version__
 
@@ -60,6 +61,11 @@ class BatchPaths:
     @property
     def batch_id(self) -> str:
         return self.root.name
+
+    @property
+    def workspace(self) -> Path:
+        """The workspace holding the batch (``WORKSPACE/batches/BATCH``)."""
+        return self.root.parent.parent
 
     @property
     def config(self) -> Path:
@@ -121,7 +127,8 @@ def create_batch(workspace: str | os.PathLike[str], settings: Settings, rows: li
         raise ValueError(problem)
     root = batches_dir(workspace) / batch_id
     if root.exists():
-        raise FileExistsError(f"batch {batch_id!r} already exists in {batches_dir(workspace)}; use 'vidops resume {batch_id}'")
+        raise FileExistsError(f"batch {batch_id!r} already exists in {batches_dir(workspace)}; "
+                              f"use '{vidops_command(f'resume {batch_id}', workspace)}'")
     paths = BatchPaths(root)
     try:
         paths.logs.mkdir(parents=True)

@@ -25,6 +25,7 @@ from engine.backends import Backend, BackendUnavailable, make_backend
 from engine.batch import BatchAborted, BatchPaths, SupervisorLock, load_batch_config, load_videos
 from engine.control import ControlServer, reply
 from engine.events import EventWriter
+from engine.hints import vidops_command
 from engine.monitor import Monitor
 from engine.progress import build_progress
 from engine.state import FINAL_STATUSES, BatchState, replay, retry_candidates
@@ -101,7 +102,7 @@ class Supervisor:
         # (the finally of run() kills the workers) with a message, not a traceback.
         return BatchAborted(f"cannot write the event log {self.paths.state}: {exc.strerror or exc}; batch "
                             f"{self.paths.batch_id} stopped, nothing finished is lost: fix that (free disk space), "
-                            f"then 'vidops resume {self.paths.batch_id}'")
+                            f"then '{vidops_command(f'resume {self.paths.batch_id}', self.paths.workspace)}'")
 
     def alert(self, a: Alert) -> None:
         self.emit("alert", **a.fields())
@@ -328,7 +329,8 @@ class Supervisor:
     def _check_keys(self, keys: list[str]) -> None:
         unknown = [k for k in keys if k not in self.tasks]
         if unknown:
-            raise KeyError(f"no video {unknown[0]!r} in batch {self.paths.batch_id} (keys: 'vidops status --json')")
+            raise KeyError(f"no video {unknown[0]!r} in batch {self.paths.batch_id} "
+                           f"(keys: '{vidops_command(f'status {self.paths.batch_id} --json', self.paths.workspace)}')")
 
     def retry_videos(self, keys: list[str], all_failed: bool, include_permanent: bool) -> list[str]:
         self._check_keys(keys)

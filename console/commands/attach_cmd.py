@@ -8,6 +8,7 @@ from typing import Any
 
 from console.cli import EXIT_INTERRUPTED, CliContext, UsageError
 from console.commands.common import batch_or_latest, follow_headless
+from engine.hints import vidops_command
 
 
 def register(sub: Any) -> None:
@@ -37,6 +38,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if not api.supervisor_running(ctx.workspace, batch_id) and api.batch_status(ctx.workspace, batch_id)["state"] in (
             "interrupted", "created"):
         print(f"vidops: batch {batch_id} has no running supervisor and did not finish (crashed, killed or never "
-              f"started); 'vidops resume {batch_id}' continues it", file=sys.stderr)
+              f"started); '{vidops_command(f'resume {batch_id}', ctx.workspace)}' continues it", file=sys.stderr)
         return EXIT_INTERRUPTED
     return code

@@ -11,14 +11,14 @@ from console.headless import make_renderer, seed_from_log
 def run_headless(paths: Any, json_mode: bool, **kwargs: Any) -> int:
     from engine import api
 
-    renderer = make_renderer(json_mode)
+    renderer = make_renderer(json_mode, paths.workspace)
     try:
         seed_from_log(renderer, paths.state)  # resume/retry: count the whole batch, not just this run
         return api.run_foreground(paths, [renderer], **kwargs)
     except api.BatchLocked as exc:
         from console.commands.console_cmd import attach_command
 
-        raise UsageError(f"{exc}; attach with '{attach_command(paths.batch_id, paths.root.parent.parent)}'") from None
+        raise UsageError(f"{exc}; attach with '{attach_command(paths.batch_id, paths.workspace)}'") from None
     finally:
         renderer.close()
 
@@ -27,7 +27,7 @@ def follow_headless(workspace: Any, batch_id: str, json_mode: bool) -> int:
     """Follow a (possibly finished) batch's events until it ends; exit code like a run's."""
     from engine import api
 
-    renderer = make_renderer(json_mode)
+    renderer = make_renderer(json_mode, workspace)
     last = None
     try:
         for ev in api.follow_events(workspace, batch_id, 0):

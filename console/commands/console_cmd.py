@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
 from console.cli import EXIT_OK
-
-DEFAULT_WORKSPACE = "workspace"  # paths.workspace's default: ./workspace
+from engine.hints import vidops_command
 
 
 def open_console(ctx: Any, batch_id: str | None) -> int:
@@ -25,10 +23,7 @@ def open_console(ctx: Any, batch_id: str | None) -> int:
 
 def attach_command(batch_id: str, workspace: str | Path | None = None) -> str:
     """``vidops attach BATCH``, with ``--workspace`` unless the workspace is ./workspace."""
-    option = ""
-    if workspace is not None and Path(workspace).resolve() != Path(DEFAULT_WORKSPACE).resolve():
-        option = f"--workspace {shlex.quote(str(workspace))} "
-    return f"vidops {option}attach {batch_id}"
+    return vidops_command(f"attach {batch_id}", workspace)
 
 
 def detach_message(batch_id: str, workspace: str | Path | None = None) -> str:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from console.cli import EXIT_OK, CliContext, UsageError
+from engine.hints import vidops_command
 
 
 def register(sub: Any) -> None:
@@ -38,7 +39,8 @@ def _send(ctx: CliContext, batch: str, name: str, **args: Any) -> int:
             # Checked first: after a kill -9 the socket file is left and the error read
             # "cannot reach the supervisor: Connection refused".
             state = api.batch_status(ctx.workspace, batch)["state"]
-            hint = f"; 'vidops resume {batch}' continues it" if state in ("interrupted", "stopped", "created", "error") else ""
+            resume = vidops_command(f"resume {batch}", ctx.workspace)
+            hint = f"; '{resume}' continues it" if state in ("interrupted", "stopped", "created", "error") else ""
             raise UsageError(f"batch {batch} has no running supervisor (it is {state}){hint}")
         reply = api.command(ctx.workspace, batch, name, **args)
     except (api.BatchNotFound, api.ControlError) as exc:

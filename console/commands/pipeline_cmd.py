@@ -93,7 +93,7 @@ def _run(ctx: CliContext, spec: Any, no_ui: bool, demo: bool) -> int:
     from engine.model.train import NothingToTrain
     from engine.workflow import UnknownPredictKey
 
-    renderer = RichRenderer() if sys.stdout.isatty() else PlainRenderer()
+    renderer = RichRenderer() if sys.stdout.isatty() else PlainRenderer(workspace=ctx.workspace)
     try:
         summary = Pipeline(ctx.workspace, ctx.settings, spec, StageDisplay(), [renderer]).run()
     except (DatasetInputError, DatasetError, NothingToTrain, InvalidSnapshot, IncompatibleInput,

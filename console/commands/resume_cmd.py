@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from console.cli import EXIT_FAILURES, EXIT_INTERNAL, EXIT_OK, CliContext, UsageError
 from console.commands.common import run_headless
 from console.commands.console_cmd import attach_command
 from engine.batch import BatchPaths
+from engine.hints import vidops_command
 
 
 def register(sub: Any) -> None:
@@ -73,14 +75,14 @@ def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
                 return EXIT_OK
         except api.ControlError:
             pass  # the supervisor is going away
-        _wait_for_exit(paths, ctx.settings.pool.grace_s + 30)
+        _wait_for_exit(paths, ctx.settings.pool.grace_s + 30, ctx.workspace)
     status = api.batch_status(ctx.workspace, args.batch)
     if status["state"] == "finished" and not status["counts"]["queued"]:
         # Every video has its outcome: a supervisor would only append events (and stretch the
         # batch's elapsed time). Failed videos come back with retry, not resume.
         c = status["counts"]
         print(f"batch {args.batch} already finished: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed; "
-              f"nothing to resume{_retry_hint(args.batch, status['failed'])}")
+              f"nothing to resume{_retry_hint(args.batch, status['failed'], ctx.workspace)}")
         return EXIT_FAILURES if c["failed"] else EXIT_OK
     if args.detach:
         pid = api.start_detached(paths, workers=args.workers)
@@ -96,18 +98,19 @@ def _resume(args: argparse.Namespace, ctx: CliContext) -> int:
     return run_headless(paths, args.json, workers=args.workers)
 
 
-def _retry_hint(batch: str, failed: list[dict[str, Any]]) -> str:
+def _retry_hint(batch: str, failed: list[dict[str, Any]], workspace: str | Path | None = None) -> str:
     """How to bring a finished batch's failures back: --all-failed skips permanent ones."""
     if not failed:
         return ""
     transient = sum(1 for f in failed if f.get("transient") or f.get("error_class") == "unknown")
     if transient:
-        return f" ('vidops retry {batch} --all-failed' re-queues the {transient} retryable failures)"
-    return (f" (its failures are permanent: fix the inputs, then 'vidops retry {batch} --video KEY', "
+        return (f" ('{vidops_command(f'retry {batch} --all-failed', workspace)}' re-queues the "
+                f"{transient} retryable failures)")
+    return (f" (its failures are permanent: fix the inputs, then '{vidops_command(f'retry {batch} --video KEY', workspace)}', "
             "or --all-failed --include-permanent)")
 
 
-def _wait_for_exit(paths: BatchPaths, timeout_s: float) -> None:
+def _wait_for_exit(paths: BatchPaths, timeout_s: float, workspace: str | Path | None = None) -> None:
     """A stopping supervisor finishes its in-flight videos first: wait, then restart the batch."""
     import time
 
@@ -116,7 +119,8 @@ def _wait_for_exit(paths: BatchPaths, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while api.supervisor_alive(paths):
         if time.monotonic() > deadline:
-            raise UsageError("the batch's supervisor is still stopping; try again when 'vidops status' says stopped")
+            raise UsageError("the batch's supervisor is still stopping; try again when "
+                             f"'{vidops_command(f'status {paths.batch_id}', workspace)}' says stopped")
         time.sleep(0.1)
 
 
@@ -146,5 +150,6 @@ def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
     if reply.get("message"):
         print(f"vidops: {reply['message']}", file=sys.stderr)
     elif reply.get("requeued") == []:  # the live supervisor's reply: say why, as without one
-        print(f"vidops: {api.nothing_to_retry(api.load_state(ctx.workspace, args.batch), args.video)}", file=sys.stderr)
+        state = api.load_state(ctx.workspace, args.batch)
+        print(f"vidops: {api.nothing_to_retry(state, args.video, ctx.workspace, args.batch)}", file=sys.stderr)
     return EXIT_OK

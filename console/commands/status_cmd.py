@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 from console.cli import EXIT_OK, CliContext, UsageError
 from console.commands.common import batch_or_latest
+from engine.hints import vidops_command
 
 
 def register(sub: Any) -> None:
@@ -60,10 +62,11 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
         row = f" (list row {f['row']})" if f.get("row") and not said else ""
         print(f"FAILED {f['key']}{row}: {f['error_class']}: {f['message']} (attempts {f['attempts']})")
     if c["failed"] > 20:  # the count, not len(failed): status --json lists at most 1000
-        print(f"... and {c['failed'] - 20} more failures (vidops status --json lists up to 1000)")
+        print(f"... and {c['failed'] - 20} more failures "
+              f"({vidops_command(f'status {batch_id} --json', ctx.workspace)} lists up to 1000)")
     for a in doc["alerts"][-10:]:
         print(f"ALERT {_ago(a.get('ts'))} [{a.get('severity')}] {a.get('kind')}: {a.get('message')}")
-    hint = _next_step(doc)
+    hint = _next_step(doc, ctx.workspace)
     if hint:
         print(f"next      {hint}")
     return EXIT_OK
@@ -75,24 +78,31 @@ def _components(comps: dict[str, dict[str, int]]) -> str:
                      for k, v in comps.items())
 
 
-def _next_step(doc: dict[str, Any]) -> str | None:
-    """What an operator can do about the state shown (the commands, not just the facts)."""
+def _next_step(doc: dict[str, Any], workspace: str | Path | None = None) -> str | None:
+    """What an operator can do about the state shown (the commands, not just the facts).
+
+    The commands name ``--workspace`` when ``workspace`` is not ./workspace.
+    """
     b, state, c = doc["batch_id"], doc["state"], doc["counts"]
+
+    def cmd(args: str) -> str:
+        return vidops_command(args, workspace)
+
     if state in ("interrupted", "created", "stopped") and c["queued"]:
         why = {"interrupted": "its supervisor is gone", "created": "it never started", "stopped": "it was stopped"}
-        return f"{why[state]}; 'vidops resume {b}' continues the {c['queued']} unfinished videos"
+        return f"{why[state]}; '{cmd(f'resume {b}')}' continues the {c['queued']} unfinished videos"
     if state == "error":
-        return f"fix what the fatal alert names (see {doc['batch_dir']}/logs/workers.log), then 'vidops resume {b}'"
+        return f"fix what the fatal alert names (see {doc['batch_dir']}/logs/workers.log), then '{cmd(f'resume {b}')}'"
     if state == "paused":
-        return f"'vidops resume {b}' starts new videos again"
+        return f"'{cmd(f'resume {b}')}' starts new videos again"
     transient = sum(1 for f in doc["failed"] if f.get("transient") or f.get("error_class") == "unknown")
     if state in ("finished", "interrupted", "stopped") and transient:
-        return f"'vidops retry {b} --all-failed' re-queues the {transient} retryable failures"
+        return f"'{cmd(f'retry {b} --all-failed')}' re-queues the {transient} retryable failures"
     if c["total"] > 1 and c["failed"] == c["total"] and all("file not found" in str(f.get("message")) for f in doc["failed"]):
         return ("no file of the list was found: relative video_path values resolve against the list file's folder; "
-                f"fix the list and run it again (or fix the files and 'vidops retry {b} --all-failed --include-permanent')")
+                f"fix the list and run it again (or fix the files and '{cmd(f'retry {b} --all-failed --include-permanent')}')")
     if state in ("finished", "interrupted", "stopped") and c["failed"]:
-        return (f"fix the inputs above, then 'vidops retry {b} --video KEY' "
+        return (f"fix the inputs above, then '{cmd(f'retry {b} --video KEY')}' "
                 "(or --all-failed --include-permanent)")
     return None
 

@@ -91,7 +91,7 @@ class DashboardScreen(Screen[None]):
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield BatchHeader(id="batch-header")
+        yield BatchHeader(self.workspace, id="batch-header")
         with TabbedContent(id="tabs"):
             with TabPane("Videos", id="tab-videos"), Vertical():
                 yield Static("", id="videos-status", markup=False)

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from console.messages import BatchesListed
 from console.state import RESUMABLE
 from console.widgets.keys_footer import KeysFooter
+from engine.hints import vidops_command
 
 
 def action_for(batch: dict[str, Any]) -> str:
@@ -78,7 +79,7 @@ class ResumeScreen(Screen[None]):
                 table.move_cursor(row=table.get_row_index(keep))
         title = f"Batches in {self.workspace}: {len(self.batches)}"
         if not self.batches:
-            title += "  (none yet: start one with 'vidops run LIST')"
+            title += f"  (none yet: start one with '{vidops_command('run LIST', self.workspace)}')"
         self.query_one("#resume-title", Static).update(title)
         self.refresh_bindings()
 

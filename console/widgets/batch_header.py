@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.state import RESUMABLE, BatchSummary, fmt_duration
+from engine.hints import vidops_command
 
 STATE_STYLE = {"running": "bold green", "paused": "bold yellow", "stopping": "bold yellow",
                "finished": "bold", "stopped": "bold yellow", "interrupted": "bold red", "error": "bold red"}
@@ -21,10 +24,15 @@ class BatchHeader(Static):
     now: reactive[float] = reactive(0.0)
     alert_count: reactive[int] = reactive(0)
 
+    def __init__(self, workspace: str | Path | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.workspace = workspace  # named in the hint when it is not ./workspace
+
     def render(self) -> Text:
         s = self.summary
         if s is None:
-            return Text("no batch attached: press b to choose one (or start one with: vidops run LIST)")
+            return Text(f"no batch attached: press b to choose one "
+                        f"(or start one with: {vidops_command('run LIST', self.workspace)})")
         c = s.counts
         now = self.now or time.time()
         line = Text()

@@ -18,13 +18,19 @@ from textual.widgets import Static
 
 from console.jobs_state import STAGE_LABELS, PipelineView, PredictionView, StageView
 from console.state import fmt_duration
+from engine.hints import vidops_command
 
-NOTHING_YET = ("No pipeline has run in this workspace yet. `vidops demo` starts one (extract, dataset, "
-               "train, predict on bundled data); `vidops pipeline --snapshots FILE` runs it on yours.")
 STATE_STYLE = {"finished": "bold green", "failed": "bold red"}
 STAGE_STYLE = {"running": "bold cyan", "done": "green", "skipped": "dim", "failed": "bold red"}
 METRIC_ORDER = ("views", "likes", "dislikes", "comments")
 WHERE = {"extract": "Videos tab", "dataset": "Dataset tab", "train": "Training tab"}
+
+
+def nothing_yet(workspace: str | Path | None = None) -> str:
+    """The panel before any pipeline: the commands name ``--workspace`` unless it is ./workspace."""
+    return (f"No pipeline has run in this workspace yet. `{vidops_command('demo', workspace)}` starts one (extract, "
+            f"dataset, train, predict on bundled data); `{vidops_command('pipeline --snapshots FILE', workspace)}` "
+            "runs it on yours.")
 
 
 def fmt_count(value: Any) -> str:
@@ -61,6 +67,7 @@ class PipelinePanel(Static):
 
     def __init__(self, workspace: str | Path = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.given_workspace = workspace or None  # as the user named it, for the hint
         self.workspace = Path(workspace).resolve() if workspace else None
 
     def tick(self, now: float) -> None:
@@ -79,7 +86,7 @@ class PipelinePanel(Static):
     def render(self) -> Text:
         v = self.view
         if v is None:
-            return Text(NOTHING_YET)
+            return Text(nothing_yet(self.given_workspace))
         t = Text()
         t.append(f"pipeline {v.name or '?'} ", "bold")
         t.append(f"[{v.state}]", STATE_STYLE.get(v.state, "bold cyan"))

@@ -54,5 +54,5 @@ def test_ctrl_c_no_ui_says_interrupted_videos_wait_for_a_resume(tmp_path: Path, 
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out
-    assert "local__v0 interrupted; 'vidops resume k1' continues it" in out.splitlines(), out
+    assert f"local__v0 interrupted; 'vidops --workspace {ws} resume k1' continues it" in out.splitlines(), out
     assert "retrying" not in out

@@ -62,14 +62,15 @@ def test_batch_commands_document_every_argument(command: str) -> None:
 def test_status_says_what_to_do_next(tmp_path: Path) -> None:
     ws, cfg = _failed_batch(tmp_path)
     out = vidops(ws, cfg, "status", "b", check=0).stdout
-    assert "FAILED local__missing: invalid_input: row 2:" in out and "vidops retry b --video KEY" in out
+    # the hints name the workspace, which is not ./workspace (they said 'vidops retry b ...', which looks there)
+    assert "FAILED local__missing: invalid_input: row 2:" in out and f"vidops --workspace {ws} retry b --video KEY" in out
     (tmp_path / "missing.mp4").write_bytes(b"")  # now present, but empty: a failure found after validation
     vidops(ws, cfg, "retry", "b", "--video", "local__missing", "--no-ui", check=1)
     out = vidops(ws, cfg, "status", "b", check=0).stdout
     assert "FAILED local__missing (list row 2): not_video" in out
     (ws / "batches" / "b" / "state.jsonl").unlink()  # as if its supervisor never started
     out = vidops(ws, cfg, "status", "b", check=0).stdout
-    assert "batch     b  (created)" in out and "1 total" in out and "vidops resume b" in out
+    assert "batch     b  (created)" in out and "1 total" in out and f"'vidops --workspace {ws} resume b'" in out
 
 
 def test_attach_to_a_batch_whose_supervisor_died_says_so(tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def test_attach_to_a_batch_whose_supervisor_died_says_so(tmp_path: Path) -> None
     assert vidops(ws, cfg, "attach", "b", "--no-ui", check=1).stderr == ""  # finished: the run's exit code
     _log_resumed_start(ws)  # a resumed supervisor, then kill -9
     out = vidops(ws, cfg, "attach", "b", "--no-ui", check=130)
-    assert "no running supervisor" in out.stderr and "vidops resume b" in out.stderr
+    assert "no running supervisor" in out.stderr and f"'vidops --workspace {ws} resume b'" in out.stderr
 
 
 def test_status_hint_for_a_batch_ended_by_a_fatal_error() -> None:
@@ -85,7 +86,8 @@ def test_status_hint_for_a_batch_ended_by_a_fatal_error() -> None:
 
     doc = {"batch_id": "b", "state": "error", "batch_dir": "/ws/batches/b", "failed": [],
            "counts": {"queued": 3, "failed": 0}}
-    assert "vidops resume b" in (_next_step(doc) or "") and "workers.log" in (_next_step(doc) or "")
+    assert "'vidops resume b'" in (_next_step(doc) or "") and "workers.log" in (_next_step(doc) or "")
+    assert "'vidops --workspace /data/ws resume b'" in (_next_step(doc, "/data/ws") or "")
 
 
 def test_resume_with_no_workers_is_a_usage_error(tmp_path: Path) -> None:
@@ -107,7 +109,7 @@ def test_resume_of_a_finished_batch_changes_nothing(tmp_path: Path) -> None:
     before = log.read_bytes()
     out = vidops(ws, cfg, "resume", "b", "--no-ui", check=1)  # the run's exit code: a failure
     # its one failure is permanent (a missing file): --all-failed alone would re-queue nothing
-    assert "already finished" in out.stdout and "'vidops retry b --video KEY'" in out.stdout
+    assert "already finished" in out.stdout and f"'vidops --workspace {ws} retry b --video KEY'" in out.stdout
     assert "--all-failed --include-permanent" in out.stdout
     assert log.read_bytes() == before
 
@@ -120,6 +122,7 @@ def test_resume_hint_of_a_finished_batch_follows_its_failures() -> None:
     assert _retry_hint("b", []) == ""
     assert "'vidops retry b --all-failed' re-queues the 1 retryable" in _retry_hint("b", [lost, bad])
     assert "'vidops retry b --video KEY'" in _retry_hint("b", [bad])
+    assert "'vidops --workspace /data/ws retry b --all-failed'" in _retry_hint("b", [lost], "/data/ws")
 
 
 def test_resume_of_a_running_batch_says_it_is_running(tmp_path: Path, make_video: Callable[..., Path]) -> None:
@@ -164,7 +167,7 @@ def test_control_commands_to_a_killed_supervisor_say_what_happened(tmp_path: Pat
     (batch / "control.addr").write_text(str(batch / "control.sock") + "\n")
     (batch / "control.sock").write_text("")
     out = vidops(ws, cfg, "pause", "b", check=2)
-    assert "no running supervisor (it is interrupted)" in out.stderr and "vidops resume b" in out.stderr
+    assert "no running supervisor (it is interrupted)" in out.stderr and f"'vidops --workspace {ws} resume b'" in out.stderr
 
 
 def test_a_daemon_that_dies_at_start_is_one_message_and_exit_3(tmp_path: Path) -> None:

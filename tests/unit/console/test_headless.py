@@ -32,7 +32,7 @@ def test_interrupted_video_is_not_announced_as_retried() -> None:
     r({"type": "video_failed", "key": "local__v1", "error_class": "timeout", "transient": True,
        "message": "timed out after 5 s", "attempt": 1, "final": False, "counted": True})
     lines = out.getvalue().splitlines()
-    assert "local__v0 interrupted; 'vidops resume k1' continues it" in lines
+    assert "local__v0 interrupted; 'vidops resume k1' continues it" in lines  # ./workspace: no --workspace
     assert not any(line.startswith("retrying local__v0") for line in lines)
     assert "retrying local__v1 after timeout: timed out after 5 s" in lines
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -158,7 +159,9 @@ def test_a_full_disk_stops_the_batch_with_a_message(finished_batch: BatchPaths, 
 
     monkeypatch.setattr(supervisor_mod, "EventWriter", FullDisk)
     monkeypatch.setattr(supervisor_mod, "atomic_write_json", no_space)  # progress.json fails too
-    with pytest.raises(BatchAborted, match="No space left on device.*vidops resume b1"):
+    # the hint names the batch's workspace (not ./workspace): 'vidops resume b1' would look there
+    ws = re.escape(str(finished_batch.workspace))
+    with pytest.raises(BatchAborted, match=f"No space left on device.*'vidops --workspace {ws} resume b1'"):
         Supervisor(finished_batch, install_signals=False).run()
     assert not supervisor_alive(finished_batch)  # the lock is released: resume can take over
 
