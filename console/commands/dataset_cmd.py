@@ -75,6 +75,8 @@ class _Progress:
         elif kind == "dataset_finished":
             self.stream.write(("\n" if self.tty else "") + f"dataset: {event['rows']} rows in "
                               f"{event['duration_s']:.1f} s -> {event['out']}\n")
+            for warning in event.get("warnings") or ():
+                self.stream.write(f"dataset: warning: {warning}\n")
         elif kind == "dataset_failed":
             self.stream.write(("\n" if self.tty else "") + f"dataset: failed: {event['message']}\n")
         self.stream.flush()

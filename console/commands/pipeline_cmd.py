@@ -70,6 +70,8 @@ class StageDisplay:
                           f"train {ev.get('train_loss')}, validation {ev.get('val_loss')}", flush=True)
         elif t == "dataset_finished":
             print(f"   dataset: {ev.get('rows')} rows in {ev.get('duration_s')} s", flush=True)
+            for warning in ev.get("warnings") or ():
+                print(f"   dataset: warning: {warning}", flush=True)
         elif t == "train_target_done":
             print(f"   trained {ev.get('target')}", flush=True)
 

@@ -41,6 +41,7 @@ from engine.dataset.video_features import (
     select_runs,
 )
 from engine.settings_base import result_affecting
+from engine.text import plural
 from engine.version import __version__, git_commit
 
 SCHEMA_VERSION = 1
@@ -101,6 +102,15 @@ def _check_out(out: Path) -> None:
                                     f"{', ...' if len(other) > 5 else ''}); give a new or empty directory")
 
 
+def other_config_warning(videos: int, total: int, wanted: str | None, hashes: dict[str, int]) -> str:
+    """The warning for videos whose result-store runs are all under other extract config hashes."""
+    listed = ", ".join(f"{h} ({plural(n, 'video')})" for h, n in hashes.items())
+    return (f"{videos} of {plural(total, 'video')} {'has' if videos == 1 else 'have'} result-store runs only under "
+            f"other extract config hashes than the current one ({wanted}): {listed}; they get no video features. "
+            "Re-run their extraction with the current config, or point --config at the config those runs used "
+            "(or set [dataset] extractor_config_hash to the hash of the runs to use)")
+
+
 def _progress(on_event: EventFn, stage: str, done: int, total: int) -> None:
     on_event({"type": "dataset_progress", "stage": stage, "rows_done": done, "rows_total": total})
 
@@ -116,7 +126,8 @@ def build_dataset(settings: Settings, inputs: BuildInputs, on_event: EventFn | N
         emit({"type": "dataset_failed", "message": "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)})
         raise
     emit({"type": "dataset_finished", "rows": len(result.table), "coverage": result.meta["coverage"],
-          "duration_s": round(time.perf_counter() - t0, 3), "out": str(result.out)})
+          "duration_s": round(time.perf_counter() - t0, 3), "out": str(result.out),
+          "warnings": result.meta["warnings"]})
     return result
 
 
@@ -173,6 +184,11 @@ def _build(settings: Settings, inputs: BuildInputs, emit: EventFn) -> BuildResul
         rows.append(row_features(rec, values, hist.get(keys.iat[i]), stats))
         if (i + 1) % 1000 == 0 or i + 1 == n:
             _progress(emit, "features", i + 1, n)
+    # Runs under another extract config are not used: say so, or "0 videos with features" is all one sees.
+    listed = {(rec["platform_id"], rec["video_id"]) for rec in records}
+    only_other = [k for k in listed if k not in selection.runs and selection.other_hashes.get(k)]
+    other_hashes = selection.other_config_videos(listed)
+    warnings = [other_config_warning(len(only_other), len(listed), selection.wanted_hash, other_hashes)] if only_other else []
 
     feats = BASE_FEATURE_COLUMNS + [c for c in feature_columns(video_cols) if c not in BASE_FEATURE_COLUMNS]
     table = pd.DataFrame(rows, columns=feats, index=s1.index)
@@ -225,7 +241,9 @@ def _build(settings: Settings, inputs: BuildInputs, emit: EventFn) -> BuildResul
         "negative_delta_rule": ds.negative_delta, "metrics": list(METRICS),
         "row_counts": {"snapshot_rows_read": rows_read, "snapshot_rows_valid": len(snaps), "videos": n,
                        "rows_written": len(final), "videos_with_video_features": with_video,
-                       "result_store_runs_not_used": selection.incomplete_or_other},
+                       "result_store_runs_not_used": selection.incomplete_or_other,
+                       "videos_with_runs_only_under_other_config_hashes": len(only_other)},
+        "other_extractor_config_hashes": other_hashes, "warnings": warnings,
         "skipped_input_rows": dict(sorted(skips.counts.items())), "dropped_rows": dropped,
         "coverage": coverage(final, horizons), "coverage_all_videos": cov_all,
         "negative_deltas": targets.negative, "id_columns": ID_COLUMNS,

@@ -56,15 +56,20 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 def render_report(meta: dict[str, Any], examples: dict[str, list[str]]) -> str:
     """report.md: inputs, counts, drops and skips by reason (with examples), coverage."""
     horizons = meta["horizons_days"]
+    other = meta["row_counts"].get("videos_with_runs_only_under_other_config_hashes", 0)
     lines = ["# Dataset build report", "",
              f"- rows written: **{meta['row_counts']['rows_written']}** "
              f"(videos {meta['row_counts']['videos']}, valid snapshot rows {meta['row_counts']['snapshot_rows_valid']} "
              f"of {meta['row_counts']['snapshot_rows_read']} read)",
              f"- content_hash: `{meta['content_hash']}`", f"- config_hash: `{meta['config_hash']}`",
              f"- extractor_config_hash: `{meta['extractor_config_hash']}` "
-             f"(videos with result-store features: {meta['row_counts']['videos_with_video_features']})",
+             f"(videos with result-store features: {meta['row_counts']['videos_with_video_features']}"
+             + (f"; with runs only under other config hashes: {other}, see Warnings)" if other else ")"),
              f"- required horizons: {meta['required_horizons_days'] or 'none'}; tolerance ±{meta['tolerance_hours']} h; "
-             f"negative deltas: {meta['negative_delta_rule']}", "", "## Inputs", ""]
+             f"negative deltas: {meta['negative_delta_rule']}", ""]
+    if meta.get("warnings"):
+        lines += ["## Warnings", ""] + [f"- {w}" for w in meta["warnings"]] + [""]
+    lines += ["## Inputs", ""]
     lines += _table(["role", "file", "sha256"], [[k, v["path"], f"`{v['sha256']}`"] for k, v in meta["inputs"].items()])
     lines += ["", "## Input rows skipped or altered", ""]
     skipped = meta["skipped_input_rows"]

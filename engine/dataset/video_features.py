@@ -172,6 +172,21 @@ class RunSelection:
     runs: dict[tuple[str, str], Path]
     config_hash: str | None
     incomplete_or_other: int
+    # (platform_id, video_id) -> config hashes of its complete runs under another config than the
+    # one selected: a video with runs only there gets no video features (see other_config_videos)
+    other_hashes: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    wanted_hash: str | None = None  # the hash asked for ("any" resolved), even when no run has it
+
+    def other_config_videos(self, videos: Iterable[tuple[str, str]]) -> dict[str, int]:
+        """{config_hash: videos} of the ``videos`` without a selected run that have complete runs
+        under other config hashes (a video with several such hashes counts under each)."""
+        counts: dict[str, int] = {}
+        for key in set(videos):
+            if key in self.runs:
+                continue
+            for chash in self.other_hashes.get(key, ()):
+                counts[chash] = counts.get(chash, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def select_runs(store_root: str | Path | None, wanted_hash: str) -> RunSelection:
@@ -197,11 +212,14 @@ def select_runs(store_root: str | Path | None, wanted_hash: str) -> RunSelection
             return RunSelection({}, None, other)
         wanted_hash = max(complete, key=lambda r: (r[0], r[1]))[2]
     chosen: dict[tuple[str, str], tuple[float, str, Path]] = {}
+    other_hashes: dict[tuple[str, str], set[str]] = {}
     for ts, run_id, chash, platform, video, path in complete:
+        key = (platform, video)
         if chash != wanted_hash:
             other += 1
+            other_hashes.setdefault(key, set()).add(chash)
             continue
-        key = (platform, video)
         if key not in chosen or (ts, run_id) > chosen[key][:2]:
             chosen[key] = (ts, run_id, path)
-    return RunSelection({k: v[2] for k, v in chosen.items()}, wanted_hash if chosen else None, other)
+    return RunSelection({k: v[2] for k, v in chosen.items()}, wanted_hash if chosen else None, other,
+                        other_hashes, wanted_hash)

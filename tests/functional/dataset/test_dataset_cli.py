@@ -56,6 +56,30 @@ def test_build_writes_outputs_and_events(tmp_path: Path, capsys: pytest.CaptureF
     assert "dataset: features" in err and "2 rows in" in err
 
 
+def test_build_warns_of_result_store_runs_under_another_config(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # It said only "videos with result-store features: 0" (report.md) and nothing on the terminal.
+    from engine.store import ResultStore
+
+    store = tmp_path / "store"
+    for video in ("a", "b"):
+        rd = ResultStore(store).run_dir("youtube", video, "r1")
+        rd.start({"platform_id": "youtube", "video_id": video, "video_path": f"/v/{video}.mp4"}, "r1", "f" * 16)
+        rd.write_component("probe", version="1", summary={"duration_s": 3.0}, arrays=None)
+        rd.complete()
+    snaps = _snapshots(tmp_path / "s.csv")
+    out = tmp_path / "out"
+    assert _run(["dataset", "build", "--snapshots", str(snaps), "--format", "generic", "--out", str(out),
+                 "--result-store", str(store), "--required-horizons", "none"], tmp_path / "ws") == 0
+    err = capsys.readouterr().err
+    assert ("dataset: warning: 2 of 2 videos have result-store runs only under other extract config hashes "
+            "than the current one") in err and f"{'f' * 16} (2 videos)" in err
+    assert "point --config at the config those runs used" in err
+    meta = json.loads((out / "dataset_meta.json").read_text())
+    assert meta["row_counts"]["videos_with_video_features"] == 0 and len(meta["warnings"]) == 1
+    assert "## Warnings" in (out / "report.md").read_text()
+
+
 def test_usage_errors_and_failed_event(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="unknown --format"):
         _run(["dataset", "build", "--snapshots", "x.csv", "--format", "xlsx", "--out", str(tmp_path)], tmp_path)
@@ -92,3 +116,10 @@ def test_fetch_channels_needs_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         _run(["dataset", "fetch-channels", "--snapshots", str(snaps), "--index", str(tmp_path / "i.json")], tmp_path)
     with pytest.raises(UsageError, match=r"\.json"):
         _run(["dataset", "fetch-channels", "--snapshots", str(snaps), "--index", str(tmp_path / "i.csv")], tmp_path)
+
+
+def test_pipeline_output_shows_the_dataset_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    from console.commands.pipeline_cmd import StageDisplay
+
+    StageDisplay()({"type": "dataset_finished", "rows": 2, "duration_s": 0.1, "warnings": ["2 of 2 videos have ..."]})
+    assert "   dataset: warning: 2 of 2 videos have ..." in capsys.readouterr().out.splitlines()

@@ -96,3 +96,34 @@ def test_inference_row_matches_builder(tmp_path: Path, build, snap) -> None:
         assert (isinstance(a, float) and math.isnan(a) and pd.isna(b)) or a == b, k
     bare = inference_row(s1, None, meta)
     assert pd.isna(bare["shot_quality__ok"]) and bare["category"] == "10"
+
+
+def test_runs_only_under_another_config_are_reported(tmp_path: Path, build, snap) -> None:
+    # The report said only "videos with result-store features: 0" when every run was made under
+    # another extract config: the build now names how many videos, which hashes and what to do.
+    store = tmp_path / "store"
+    make_run(store, "v1", "r1", "b" * 16, 1.0)
+    make_run(store, "v2", "r1", "b" * 16, 1.0)
+    make_run(store, "v2", "r2", "d" * 16, 2.0)
+    make_run(store, "v3", "r1", "a" * 16, 1.0)  # under the current config: used
+    make_run(store, "v9", "r1", "b" * 16, 1.0)  # not in the snapshots: not counted
+    rows = [snap(v, 0, 100) for v in ("v0", "v1", "v2", "v3")]
+    res = build(rows, result_store=str(store), overrides={"extractor_config_hash": "a" * 16})
+    meta = res.meta
+    assert meta["row_counts"]["videos_with_video_features"] == 1
+    assert meta["row_counts"]["videos_with_runs_only_under_other_config_hashes"] == 2
+    assert meta["other_extractor_config_hashes"] == {"b" * 16: 2, "d" * 16: 1}
+    (warning,) = meta["warnings"]
+    assert warning.startswith(f"2 of 4 videos have result-store runs only under other extract config hashes than "
+                              f"the current one ({'a' * 16}): {'b' * 16} (2 videos), {'d' * 16} (1 video)")
+    assert "point --config at the config those runs used" in warning and "Re-run their extraction" in warning
+    import jsonschema
+
+    schema = Path(__file__).resolve().parents[3] / "schemas" / "dataset_meta.schema.json"
+    jsonschema.validate(json.loads((Path(res.out) / "dataset_meta.json").read_text()), json.loads(schema.read_text()))
+    report = (Path(res.out) / "report.md").read_text()
+    assert "## Warnings" in report and f"- {warning}" in report
+    assert "(videos with result-store features: 1; with runs only under other config hashes: 2, see Warnings)" in report
+    # every listed video with a run under the current config: no warning
+    clean = build([snap("v3", 0, 100)], result_store=str(store), overrides={"extractor_config_hash": "a" * 16})
+    assert clean.meta["warnings"] == [] and "## Warnings" not in (Path(clean.out) / "report.md").read_text()
