@@ -166,6 +166,7 @@ class BatchFollower:
         self._was_alive: bool | None = None
         self._last_ts: float | None = None  # of the newest event: where an interrupted batch's clock stops
         self._list_total: int | None = None  # a never-started batch: the videos of its list
+        self._invalid_ids: dict[str, tuple[str, str]] | None = None  # invalid list rows: key -> ids
 
     def poll(self, max_rounds: int = 64) -> BatchDelta:
         dirty: set[str] = set()
@@ -201,7 +202,8 @@ class BatchFollower:
             v = self.state.videos.get(key)
             if v is None:
                 continue
-            rows[key] = row_of(v) if alive or v.status != "running" else replace(row_of(v), status="queued")
+            row = row_of(v) if v.video_id else self._with_list_ids(row_of(v))
+            rows[key] = row if alive or v.status != "running" else replace(row, status="queued")
             if v.status == "running":
                 self._running.add(key)
             else:
@@ -234,6 +236,19 @@ class BatchFollower:
         self._summary = BatchSummary(s.batch_id or self.batch_id, state, alive, counts, per_min, eta,
                                      s.started_ts, finished_ts)
         return self._summary
+
+    def _with_list_ids(self, row: VideoRow) -> VideoRow:
+        """An invalid list row (never queued, so the log has only its key) with the ids its list
+        row gives, so the table shows its video id as for every other row. A row whose ids were
+        unsafe or missing (key ``rowN``, not ``platform__video``) keeps its key."""
+        if self._invalid_ids is None:
+            from engine import api
+
+            self._invalid_ids = api.invalid_list_ids(self.workspace, self.batch_id)
+        platform_id, video_id = self._invalid_ids.get(row.key, ("", ""))
+        if not video_id or row.key != f"{platform_id}__{video_id}":
+            return row
+        return replace(row, video_id=video_id, platform_id=platform_id)
 
     def _never_started_total(self) -> int:
         """The number of videos in a never-started batch's list (its event log is empty)."""

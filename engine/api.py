@@ -232,6 +232,21 @@ def _list_rows(paths: BatchPaths) -> dict[str, int]:
         return {}
 
 
+def invalid_list_ids(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, tuple[str, str]]:
+    """{key: (platform_id, video_id)} of the batch's invalid list rows.
+
+    They never get a ``video_queued`` event (the event that names a video's ids), so the event log
+    alone knows them only by key. Empty when the batch or its list cannot be read.
+    """
+    from engine.batch import load_videos
+
+    try:
+        return {str(r["key"]): (str(r.get("platform_id") or ""), str(r.get("video_id") or ""))
+                for r in load_videos(batch_paths(workspace, batch_id)) if r.get("invalid") and "key" in r}
+    except (BatchNotFound, OSError, ValueError):
+        return {}
+
+
 def read_progress(workspace: str | os.PathLike[str], batch_id: str) -> dict[str, Any] | None:
     import json
 
