@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from engine.hints import vidops_command
 from engine.state import BatchState, replay
+from engine.text import plural
 
 
 def _fmt_eta(eta: float | None) -> str:
@@ -103,7 +104,8 @@ _BATCH_END = ("batch_finished", "batch_stopped")
 
 
 def _plain_started(r: PlainRenderer, ev: dict[str, Any]) -> list[str]:
-    return [f"batch {ev.get('batch_id')}: {ev.get('total')} videos, {ev.get('workers')} workers"
+    return [f"batch {ev.get('batch_id')}: {plural(int(ev.get('total') or 0), 'video')}, "
+            f"{plural(int(ev.get('workers') or 0), 'worker')}"
             + (" (resumed)" if ev.get("resumed") else "")]
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.config import AlertsSettings
+from engine.text import plural
 
 
 @dataclass
@@ -46,7 +47,7 @@ class AlertRules:
         n = len(self._outcomes)
         rate = sum(self._outcomes) / n if n else 0.0
         firing = n >= self.cfg.min_error_samples and rate > self.cfg.error_rate
-        msg = (f"error rate {rate:.0%} over the last {n} finished videos "
+        msg = (f"error rate {rate:.0%} over the last {plural(n, 'finished video')} "
                f"(threshold {self.cfg.error_rate:.0%})")
         return self._edge("error_rate", firing, Alert("error_rate", "error", msg))
 
@@ -56,7 +57,7 @@ class AlertRules:
         while self._losses and now - self._losses[0] > self.cfg.crash_loop_window_s:
             self._losses.popleft()
         firing = len(self._losses) >= self.cfg.crash_loop_count
-        msg = (f"worker crash loop: {len(self._losses)} workers lost within "
+        msg = (f"worker crash loop: {plural(len(self._losses), 'worker')} lost within "
                f"{self.cfg.crash_loop_window_s:.0f} s")
         return self._edge("crash_loop", firing, Alert("crash_loop", "error", msg))
 

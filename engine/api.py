@@ -37,6 +37,7 @@ from engine.hints import vidops_command
 from engine.pipeline import settings_hash
 from engine.state import BatchState, replay, retry_candidates
 from engine.supervisor import Supervisor
+from engine.text import plural
 
 Listener = Callable[[dict[str, Any]], None]
 
@@ -158,7 +159,8 @@ def nothing_to_retry(state: BatchState, keys: list[str], workspace: str | os.Pat
     permanent = [v for v in failed if not v.transient and v.error_class != "unknown"]
     if not failed:
         return "nothing to retry: no video of this batch failed"
-    return (f"nothing to retry: {len(permanent)} of {len(failed)} failures are permanent (bad input); fix the input, "
+    return (f"nothing to retry: {len(permanent)} of {plural(len(failed), 'failure')} "
+            f"{'is' if len(permanent) == 1 else 'are'} permanent (bad input); fix the input, "
             "then name it with --video KEY, or add --include-permanent to --all-failed")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from console.cli import CliContext, UsageError
 from engine.dataset.settings import SNAPSHOT_FORMATS  # light: pandas loads only when a command runs
+from engine.text import plural
 
 
 def register(subparsers: Any) -> None:
@@ -73,7 +74,7 @@ class _Progress:
                 self.stream.write(line + "\n")
             self._last_stage = stage
         elif kind == "dataset_finished":
-            self.stream.write(("\n" if self.tty else "") + f"dataset: {event['rows']} rows in "
+            self.stream.write(("\n" if self.tty else "") + f"dataset: {plural(event['rows'], 'row')} in "
                               f"{event['duration_s']:.1f} s -> {event['out']}\n")
             for warning in event.get("warnings") or ():
                 self.stream.write(f"dataset: warning: {warning}\n")
@@ -124,6 +125,6 @@ def run_fetch(args: argparse.Namespace, ctx: CliContext) -> int:
         index = enrich_index(client, sorted(set(snaps["video_id"])), args.index)
     except (DatasetInputError, YouTubeApiError) as exc:
         raise UsageError(str(exc)) from None
-    print(f"{len(index.videos)} videos, {len(index.channels)} channels in {args.index} "
-          f"({client.requests_made} requests)")
+    print(f"{plural(len(index.videos), 'video')}, {plural(len(index.channels), 'channel')} in {args.index} "
+          f"({plural(client.requests_made, 'request')})")
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from console.cli import EXIT_FAILURES, EXIT_INTERNAL, EXIT_OK, CliContext, UsageError
+from engine.text import display_path, plural
 
 DATA_NOTE = (
     "Data used: the extraction runs on the bundled CC-BY clips (examples/media); the dataset and the model "
@@ -57,7 +58,8 @@ class StageDisplay:
     def __call__(self, ev: dict[str, Any]) -> None:
         t = ev.get("type")
         if t == "pipeline_stage":
-            extra = ev.get("reason") or ev.get("out") or ev.get("run_dir") or ev.get("batch_id") or ""
+            path = ev.get("out") or ev.get("run_dir")
+            extra = ev.get("reason") or (display_path(path) if path else "") or ev.get("batch_id") or ""
             print(f"== {ev['stage']}: {ev['status']}" + (f" ({extra})" if extra else ""), flush=True)
         elif t == "dataset_progress" or t == "train_progress":
             now = time.monotonic()
@@ -69,7 +71,7 @@ class StageDisplay:
                     print(f"   train {ev.get('target')}: iteration {ev.get('iteration')}, "
                           f"train {ev.get('train_loss')}, validation {ev.get('val_loss')}", flush=True)
         elif t == "dataset_finished":
-            print(f"   dataset: {ev.get('rows')} rows in {ev.get('duration_s')} s", flush=True)
+            print(f"   dataset: {plural(int(ev.get('rows') or 0), 'row')} in {ev.get('duration_s')} s", flush=True)
             for warning in ev.get("warnings") or ():
                 print(f"   dataset: warning: {warning}", flush=True)
         elif t == "train_target_done":
@@ -107,15 +109,18 @@ def _run(ctx: CliContext, spec: Any, no_ui: bool, demo: bool) -> int:
     finally:
         renderer.close()
     for path in summary.get("predictions", []):
-        print(f"\nprediction ({path}):")
+        print(f"\nprediction ({display_path(path)}):")
         print(Path(path).read_text().rstrip())
+    # One form for every path (they mixed the workspace as given with resolved ones): relative to
+    # the current directory when under it, else absolute.
     print("\nwritten:")
     batch_id = summary.get("batch_id")
-    print(f"  batch       {ctx.workspace}/batches/{batch_id}" if batch_id else "  batch       none (no --videos)")
-    print(f"  features    {ctx.workspace}/result_store")
-    print(f"  dataset     {summary['dataset']}")
-    print(f"  model       {summary['model']}")
-    print(f"  summary     {ctx.workspace}/pipelines/{spec.name}/summary.json")
+    ws = Path(ctx.workspace)
+    print(f"  batch       {display_path(ws / 'batches' / batch_id)}" if batch_id else "  batch       none (no --videos)")
+    print(f"  features    {display_path(ws / 'result_store')}")
+    print(f"  dataset     {display_path(summary['dataset'])}")
+    print(f"  model       {display_path(summary['model'])}")
+    print(f"  summary     {display_path(ws / 'pipelines' / spec.name / 'summary.json')}")
     if demo:
         print("\n" + DATA_NOTE)
     print(f"\ndone in {summary['wall_s']} s")

@@ -15,6 +15,7 @@ from typing import Any
 
 from console.cli import CliContext, UsageError
 from console.commands.report_cmd import load_model_run
+from engine.text import plural
 
 
 def register(subparsers: Any) -> None:
@@ -92,7 +93,7 @@ def _batch(args: argparse.Namespace, ctx: CliContext, model: Any) -> int:
     except BatchInputError as exc:
         raise UsageError(str(exc)) from None
     _write("".join(line + "\n" for line in result.lines), args.out)
-    print(f"{len(result.lines)} predictions -> {args.out}; skipped {len(result.skipped)}", file=sys.stderr)
+    print(f"{plural(len(result.lines), 'prediction')} -> {args.out}; skipped {len(result.skipped)}", file=sys.stderr)
     for key, reason in sorted(result.skipped.items())[:20]:
         print(f"  skipped {key}: {reason}", file=sys.stderr)
     return 0

@@ -13,6 +13,7 @@ from console.commands.common import run_headless
 from console.commands.console_cmd import attach_command
 from engine.batch import BatchPaths
 from engine.hints import vidops_command
+from engine.text import plural
 
 
 def register(sub: Any) -> None:
@@ -105,7 +106,7 @@ def _retry_hint(batch: str, failed: list[dict[str, Any]], workspace: str | Path 
     transient = sum(1 for f in failed if f.get("transient") or f.get("error_class") == "unknown")
     if transient:
         return (f" ('{vidops_command(f'retry {batch} --all-failed', workspace)}' re-queues the "
-                f"{transient} retryable failures)")
+                f"{plural(transient, 'retryable failure')})")
     return (f" (its failures are permanent: fix the inputs, then '{vidops_command(f'retry {batch} --video KEY', workspace)}', "
             "or --all-failed --include-permanent)")
 

@@ -11,6 +11,7 @@ from typing import Any
 from console.cli import EXIT_OK, CliContext, UsageError
 from console.commands.common import batch_or_latest
 from engine.hints import vidops_command
+from engine.text import plural
 
 
 def register(sub: Any) -> None:
@@ -62,7 +63,7 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
         row = f" (list row {f['row']})" if f.get("row") and not said else ""
         print(f"FAILED {f['key']}{row}: {f['error_class']}: {f['message']} (attempts {f['attempts']})")
     if c["failed"] > 20:  # the count, not len(failed): status --json lists at most 1000
-        print(f"... and {c['failed'] - 20} more failures "
+        print(f"... and {plural(c['failed'] - 20, 'more failure')} "
               f"({vidops_command(f'status {batch_id} --json', ctx.workspace)} lists up to 1000)")
     for a in doc["alerts"][-10:]:
         print(f"ALERT {_ago(a.get('ts'))} [{a.get('severity')}] {a.get('kind')}: {a.get('message')}")
@@ -90,14 +91,14 @@ def _next_step(doc: dict[str, Any], workspace: str | Path | None = None) -> str 
 
     if state in ("interrupted", "created", "stopped") and c["queued"]:
         why = {"interrupted": "its supervisor is gone", "created": "it never started", "stopped": "it was stopped"}
-        return f"{why[state]}; '{cmd(f'resume {b}')}' continues the {c['queued']} unfinished videos"
+        return f"{why[state]}; '{cmd(f'resume {b}')}' continues the {plural(c['queued'], 'unfinished video')}"
     if state == "error":
         return f"fix what the fatal alert names (see {doc['batch_dir']}/logs/workers.log), then '{cmd(f'resume {b}')}'"
     if state == "paused":
         return f"'{cmd(f'resume {b}')}' starts new videos again"
     transient = sum(1 for f in doc["failed"] if f.get("transient") or f.get("error_class") == "unknown")
     if state in ("finished", "interrupted", "stopped") and transient:
-        return f"'{cmd(f'retry {b} --all-failed')}' re-queues the {transient} retryable failures"
+        return f"'{cmd(f'retry {b} --all-failed')}' re-queues the {plural(transient, 'retryable failure')}"
     if c["total"] > 1 and c["failed"] == c["total"] and all("file not found" in str(f.get("message")) for f in doc["failed"]):
         return ("no file of the list was found: relative video_path values resolve against the list file's folder; "
                 f"fix the list and run it again (or fix the files and '{cmd(f'retry {b} --all-failed --include-permanent')}')")

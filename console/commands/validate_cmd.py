@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from console.cli import EXIT_FAILURES, EXIT_OK, CliContext, UsageError
+from engine.text import plural
 
 
 def register(sub: Any) -> None:
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     for p in problems:
         print(p)
     if problems:
-        print(f"{args.run_dir}: {len(problems)} problem(s)")
+        print(f"{args.run_dir}: {plural(len(problems), 'problem')}")
         return EXIT_FAILURES
     print(f"{args.run_dir}: valid")
     return EXIT_OK

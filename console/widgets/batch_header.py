@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from console.state import RESUMABLE, BatchSummary, fmt_duration
 from engine.hints import vidops_command
+from engine.text import plural
 
 STATE_STYLE = {"running": "bold green", "paused": "bold yellow", "stopping": "bold yellow",
                "finished": "bold", "stopped": "bold yellow", "interrupted": "bold red", "error": "bold red"}
@@ -45,7 +46,7 @@ class BatchHeader(Static):
         if self.alert_count:
             line.append(f" ⚠ {self.alert_count}", "bold red")
         line.append("\n")
-        line.append(f"{c.get('total', 0)} videos ")
+        line.append(f"{plural(int(c.get('total', 0)), 'video')} ")
         for name, style in (("queued", ""), ("running", "cyan"), ("done", "green"), ("skipped", "dim"),
                             ("failed", "red")):
             line.append(f"{name} {c.get(name, 0)}", style)

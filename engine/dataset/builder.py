@@ -212,7 +212,7 @@ def _build(settings: Settings, inputs: BuildInputs, emit: EventFn) -> BuildResul
         keep &= ~miss
     if not keep.any():
         raise DatasetInputError(
-            f"{inputs.snapshots}: none of the {n} videos has a snapshot within ±{ds.tolerance_hours:g} h of every "
+            f"{inputs.snapshots}: none of the {plural(n, 'video')} has a snapshot within ±{ds.tolerance_hours:g} h of every "
             f"required horizon {required} ({', '.join(f'{k} {v}' for k, v in dropped.items())}); rebuild with "
             "--required-horizons none (keep every video, train on the masks) or fewer horizons")
     final = full.loc[keep].sort_values(["platform_id", "video_id"], kind="stable").reset_index(drop=True)

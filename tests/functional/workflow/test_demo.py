@@ -14,11 +14,18 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[3]
 
 
-def demo(ws: Path) -> subprocess.CompletedProcess[str]:
+def demo(ws: Path | str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "VIDOPS_FAULTS"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "console.cli", "--workspace", str(ws), "--config",
                            str(REPO / "config.toml"), "demo", "--no-ui"],
-                          capture_output=True, text=True, timeout=600, env=env, cwd=REPO)
+                          capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
+
+
+def written(stdout: str) -> dict[str, str]:
+    """The ``written:`` list at the end of the demo's output: {what: path}."""
+    lines = stdout.split("\nwritten:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    return dict(line.split(maxsplit=1) for line in lines)
 
 
 def test_demo_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
@@ -28,6 +35,12 @@ def test_demo_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
     for stage in ("extract", "dataset", "train", "predict"):
         assert f"== {stage}: done" in out.stdout, stage
     assert "Data used:" in out.stdout
+    # One form for every path: the workspace is not under the current directory, so all absolute
+    # (the batch, features and summary lines gave the workspace as given, the others resolved).
+    paths = written(out.stdout)
+    assert set(paths) == {"batch", "features", "dataset", "model", "summary"}
+    assert all(p.startswith(str(ws) + "/") for p in paths.values()), paths
+    assert "2 videos, 2 workers" in out.stdout and "1928 rows in" in out.stdout
     summary = json.loads((ws / "pipelines" / "demo" / "summary.json").read_text())
     # Extraction: both bundled clips processed with every default module, manifests complete.
     manifests = sorted((ws / "result_store" / "local").glob("*/*/manifest.json"))
@@ -56,8 +69,12 @@ def test_demo_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
     jsonschema.validate(pred, schema)
     assert pred["video_id"] == "bbb_5s" and pred["predictions"]["views"]["7d"]["value"] > 0
     # Second run: every stage is complete for the same inputs and config, and the output is identical.
-    again = demo(ws)
+    # Run from the workspace's folder with --workspace ws: every written path is relative to it.
+    again = demo("ws", cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
+    paths = written(again.stdout)
+    assert all(p.startswith("ws/") for p in paths.values()), paths  # the dataset and model were absolute
+    assert paths["summary"] == "ws/pipelines/demo/summary.json"
     for stage in ("extract", "dataset", "train"):
         assert f"== {stage}: skipped" in again.stdout, stage
     assert json.loads(Path(pred_path).read_text()) == pred

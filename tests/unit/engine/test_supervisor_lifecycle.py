@@ -98,7 +98,7 @@ def test_retry_with_nothing_to_retry_starts_nothing_and_says_why(finished_batch:
     ws, before = finished_batch.root.parent.parent, finished_batch.state.read_bytes()
     reply = api.retry_videos(ws, "b1", [], all_failed=True)  # the only failure is permanent
     assert reply["resumed"] is False and reply["requeued"] == []
-    assert "1 of 1 failures are permanent" in reply["message"] and "--include-permanent" in reply["message"]
+    assert "1 of 1 failure is permanent" in reply["message"] and "--include-permanent" in reply["message"]
     assert finished_batch.state.read_bytes() == before  # no supervisor was started
     reply = api.retry_videos(ws, "b1", [], all_failed=True, include_permanent=True, detach=False)
     assert reply["requeued"] == ["local__missing"] and reply["exit_code"] == 1  # the file is still missing
