@@ -27,6 +27,7 @@ class DatasetView:
     duration_s: float | None = None
     out: str = ""
     snapshots: str = ""
+    warnings: list[str] = field(default_factory=list)  # e.g. result-store runs only under other config hashes
     error: str = ""
 
     def apply(self, ev: dict[str, Any]) -> None:
@@ -48,6 +49,7 @@ def _ds_finished(v: DatasetView, ev: dict[str, Any]) -> None:
     v.state, v.stage = "finished", "done"
     v.rows, v.coverage = ev.get("rows"), dict(ev.get("coverage") or {})
     v.duration_s, v.out = ev.get("duration_s"), str(ev.get("out", v.out))
+    v.warnings = [str(w) for w in ev.get("warnings") or ()]
 
 
 def _failed(v: DatasetView | TrainView, ev: dict[str, Any]) -> None:

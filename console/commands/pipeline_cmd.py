@@ -76,6 +76,8 @@ class StageDisplay:
                 print(f"   dataset: warning: {warning}", flush=True)
         elif t == "train_target_done":
             print(f"   trained {ev.get('target')}", flush=True)
+        elif t == "train_target_skipped":
+            print(f"   not trained {ev.get('target')}: {ev.get('reason')}", flush=True)
 
 
 def _run(ctx: CliContext, spec: Any, no_ui: bool, demo: bool) -> int:

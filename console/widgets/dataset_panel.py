@@ -43,6 +43,8 @@ class DatasetPanel(Static):
             t.append(f"{'metric':<12}" + "".join(f"{h:>9}" for h in horizons) + "\n", "underline")
             for metric, per in v.coverage.items():
                 t.append(f"{metric:<12}" + "".join(f"{per.get(h, 0):>9}" for h in horizons) + "\n")
+        for warning in v.warnings:
+            t.append(f"\nwarning: {warning}\n", "bold yellow")
         if v.error:
             t.append(f"\nerror: {v.error}\n", "bold red")
         return t

@@ -48,3 +48,24 @@ async def test_pipeline_panel_shows_a_pipeline_that_appears_after_attaching(tmp_
         await wait_for_text(app, pilot, "✔ done     predict", pause=0.05)
         text = screen_text(app)
         assert "pipeline demo [finished]" in text and "✔ done     predict" in text, text
+
+
+async def test_dataset_panel_shows_the_builds_warnings(tmp_path: Path) -> None:
+    from console.synthetic import T0, _ev
+    from engine.events import EventWriter
+
+    write_finished_batch(tmp_path)
+    job = tmp_path / "jobs" / "dataset-20260921T120500Z-000001"
+    job.mkdir(parents=True)
+    warning = ("2 of 2 videos have result-store runs only under other extract config hashes than the "
+               "current one (abc): def (2 videos)")
+    with EventWriter(job / "events.jsonl", fsync_interval_s=3600) as w:
+        w.write(_ev("dataset_started", T0, snapshots="s.csv", format="trending", out="ds"))
+        w.write(_ev("dataset_finished", T0 + 1, rows=10, coverage={}, duration_s=1.0, out="ds", warnings=[warning]))
+    app = console_app(tmp_path, refresh_hz=2.0)
+    async with app.run_test(size=(160, 30)) as pilot:
+        dash = await wait_for_dashboard(app, pilot)
+        show_tab(dash, "tab-dataset")
+        await wait_for_text(app, pilot, "rows      10", pause=0.05)
+        text = " ".join(screen_text(app).split())
+        assert "warning: 2 of 2 videos have result-store runs only under other extract config hashes" in text, text

@@ -62,6 +62,8 @@ def test_demo_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
     # Model artifacts.
     model = Path(summary["model"])
     assert (model / "model_views_7d.cbm").is_file() and (model / "metrics.json").is_file()
+    for target, why in json.loads((model / "metrics.json").read_text())["skipped"].items():
+        assert f"not trained {target}: {why}" in out.stdout  # said as it happens, not only in the report
     # The prediction document is valid against the repository's schema.
     (pred_path,) = summary["predictions"]
     pred = json.loads(Path(pred_path).read_text())
