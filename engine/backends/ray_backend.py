@@ -20,53 +20,21 @@ import contextlib
 import logging
 import selectors
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import faults
 from engine.backends import BackendUnavailable
+from engine.backends.ray_flight import KILL_CLASSES, Flight, first_line, kill_failure, prior_arrays
 from engine.backends.ray_inputs import ShipPolicy, read_input
 from engine.backends.ray_session import connect, effective_address
 from engine.backends.ray_waker import Waker
 from engine.errors import classify
-from engine.store import RunDir
 
 if TYPE_CHECKING:
     from engine.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
-# What a cancel by the supervisor means for the video that was running (as in the local backend).
-_KILL_CLASSES = {"timeout": "timeout", "stalled": "stalled", "oom": "oom", "interrupted": "interrupted",
-                 "start_timeout": "worker_lost"}
-
-
-@dataclass
-class _Flight:
-    """One submitted attempt: its slot, Ray ref and what the task has told us."""
-
-    token: str
-    key: str
-    slot: int
-    run: RunDir
-    run_id: str
-    spec: dict[str, Any]
-    ref: Any = None
-    submitted: float = field(default_factory=time.monotonic)
-    began: float = 0.0  # when the task reported it started on a worker
-    last_progress: float = 0.0
-    started: bool = False
-    stage: str = "waiting for Ray"
-    fraction: float = 0.0
-    pid: int | None = None
-    node_id: str | None = None
-    node_ip: str | None = None
-    kill_reason: str | None = None
-    shipped: bool = False
-    write_error: str | None = None
-    worker: int | None = None  # vidops's number for the Ray worker process running it
-
-
 class RayBackend:
     def __init__(self, sup: Supervisor, workers: int) -> None:
         from engine.backends.ray_task import Inbox, run_video
@@ -99,7 +67,7 @@ class RayBackend:
         self._task = ray.remote(  # vidops retries, so the state log counts every attempt
             num_cpus=self.pool.ray_num_cpus, num_gpus=self.pool.ray_num_gpus, max_retries=0,
             retry_exceptions=False, max_calls=self.pool.max_videos_per_worker)(run_video)
-        self.flights: dict[str, _Flight] = {}
+        self.flights: dict[str, Flight] = {}
         self.slot_proc: dict[int, tuple[int, str | None]] = {}  # slot -> (pid, node ip) last seen
         self.procs: dict[tuple[str | None, int | None], int] = {}  # (node id, pid) -> worker number
         self.videos_done: dict[int, int] = {}
@@ -124,7 +92,7 @@ class RayBackend:
             where = repr(self.address) if self.address else "the local Ray"
             raise BackendUnavailable(
                 f"pool.backend = 'ray': {where} did not run the driver's progress actor "
-                f"({type(exc).__name__}: {_first_line(exc)}; waited up to {self.pool.start_timeout_s:g} s); check that the "
+                f"({type(exc).__name__}: {first_line(exc)}; waited up to {self.pool.start_timeout_s:g} s); check that the "
                 "driver and the cluster use the same RAY_AUTH_MODE and token (~/.ray/auth_token)") from None
 
     def _check_resources(self) -> None:
@@ -176,16 +144,16 @@ class RayBackend:
             self.sup.on_failed(key, c.error_class, c.transient, c.known, f"cannot open the run directory: {exc}")
             return
         spec = {"token": token, "task": task, "run_id": run_id, "attempt": attempt, "scale": scale,
-                "settings": self.sup.settings, "manifest": manifest, "prior_arrays": _prior_arrays(run, manifest),
+                "settings": self.sup.settings, "manifest": manifest, "prior_arrays": prior_arrays(run, manifest),
                 "faults": self.faults,
                 "result_store_root": str(self.sup.store.root.resolve()),
                 "threads": max(1, int(self.pool.ray_num_cpus))}
-        f = _Flight(token, key, slot, run, run_id, spec)
+        f = Flight(token, key, slot, run, run_id, spec)
         f.last_progress = f.submitted
         self.flights[token] = f
         self._submit(f, self.ship.mode == "always")
 
-    def _submit(self, f: _Flight, ship: bool) -> None:
+    def _submit(self, f: Flight, ship: bool) -> None:
         blob = None
         if ship:
             data = read_input(f.spec["task"]["video_path"], self.ship.max_bytes)
@@ -266,7 +234,7 @@ class RayBackend:
             ray.shutdown()
 
     # -- internals --------------------------------------------------------------------
-    def _cancel(self, f: _Flight, reason: str) -> None:
+    def _cancel(self, f: Flight, reason: str) -> None:
         f.kill_reason = reason
         try:
             self.ray.cancel(f.ref, force=True)
@@ -322,7 +290,7 @@ class RayBackend:
                 except OSError as exc:
                     f.write_error = f"cannot update {f.run.manifest_path}: {exc}"
 
-    def _finish(self, f: _Flight) -> None:
+    def _finish(self, f: Flight) -> None:
         self._poll_inbox(block=True)  # the task flushed its messages before returning
         self.flights.pop(f.token, None)
         try:
@@ -358,26 +326,21 @@ class RayBackend:
             self.sup.on_failed(f.key, out.get("error_class", "unknown"), bool(out.get("transient")),
                                bool(out.get("known", True)), out.get("message", ""))
 
-    def _lost(self, f: _Flight, exc: BaseException) -> None:
+    def _lost(self, f: Flight, exc: BaseException) -> None:
         """The task ended without returning: cancelled by us, or its worker or node died."""
         ray = self.ray
         self.videos_done[f.slot] = self.videos_done.get(f.slot, 0) + 1
         where = f"slot {f.slot}, pid {f.pid}, node {f.node_ip}"
-        if f.kill_reason in _KILL_CLASSES:
-            cls = _KILL_CLASSES[f.kill_reason]
-            msg = {"timeout": f"timed out after {self.pool.video_timeout_s:g} s",
-                   "stalled": f"no progress for {self.pool.stall_timeout_s:g} s",
-                   "oom": f"worker RSS over {self.pool.max_rss_mb} MiB",
-                   "interrupted": "batch stopped while the video was running",
-                   "worker_lost": f"Ray did not start the task within {self.pool.start_timeout_s:g} s"}[cls]
+        if f.kill_reason in KILL_CLASSES:
+            cls, msg = kill_failure(f.kill_reason, self.pool)
         elif isinstance(exc, ray.exceptions.OutOfMemoryError):
-            cls, msg = "oom", f"killed by Ray's memory monitor: {_first_line(exc)}"
+            cls, msg = "oom", f"killed by Ray's memory monitor: {first_line(exc)}"
         elif isinstance(exc, ray.exceptions.RayTaskError) and not isinstance(exc, ray.exceptions.TaskCancelledError):
             c = classify(getattr(exc, "cause", None) or exc)  # raised outside the task's own handler
-            self.sup.on_failed(f.key, c.error_class, c.transient, c.known, f"{_first_line(exc)} ({where})")
+            self.sup.on_failed(f.key, c.error_class, c.transient, c.known, f"{first_line(exc)} ({where})")
             return
         else:
-            cls, msg = "worker_lost", f"worker lost ({type(exc).__name__}: {_first_line(exc)})"
+            cls, msg = "worker_lost", f"worker lost ({type(exc).__name__}: {first_line(exc)})"
         if f.worker is not None:
             self.slot_proc.pop(f.slot, None)
             self.procs.pop((f.node_id, f.pid), None)
@@ -385,7 +348,7 @@ class RayBackend:
                           reason=f.kill_reason or "crashed", slot=f.slot)
         self.sup.on_failed(f.key, cls, True, True, f"{msg} ({where})", worker_lost=cls == "worker_lost")
 
-    def _worker_number(self, f: _Flight) -> int:
+    def _worker_number(self, f: Flight) -> int:
         """Ray reuses worker processes across tasks: number each one once, when first seen."""
         ident = (f.node_id, f.pid)
         if ident not in self.procs:
@@ -395,7 +358,7 @@ class RayBackend:
                           node_id=f.node_id, slot=f.slot)
         return self.procs[ident]
 
-    def _append_log(self, f: _Flight, lines: list[str]) -> None:
+    def _append_log(self, f: Flight, lines: list[str]) -> None:
         if not lines:
             return
         try:
@@ -405,18 +368,3 @@ class RayBackend:
                 fh.write("\n".join(lines) + "\n")
         except OSError as exc:
             log.warning("cannot append to the video log of %s: %s", f.key, exc)
-
-
-def _prior_arrays(run: RunDir, manifest: dict[str, Any]) -> dict[str, Any]:
-    """NPZs of components an earlier attempt finished (a resume), for modules that read them."""
-    out = {}
-    for name, c in manifest.get("components", {}).items():
-        if c.get("status") == "done" and c.get("npz"):
-            with contextlib.suppress(OSError, ValueError):  # unreadable: the module recomputes it
-                out[name] = run.arrays(name)
-    return out
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
