@@ -265,6 +265,13 @@ def list_batch_summaries(workspace: str | os.PathLike[str]) -> list[dict[str, An
     for paths in list_batches(workspace):
         alive = supervisor_alive(paths)
         prog = read_progress(workspace, paths.batch_id) or {}
+        if not alive and _progress_behind_log(paths, prog):
+            # Its supervisor was killed after events that progress.json does not show yet (it is
+            # rewritten at most once a second, and last after the batch's final event): the log
+            # is the truth. Only then is the log read, so listing many batches stays cheap.
+            doc = batch_status(workspace, paths.batch_id)
+            prog = {"state": doc["state"], "counts": doc["counts"],
+                    "updated_at": prog.get("updated_at") or _mtime(paths.state)}
         state = prog.get("state") or ("running" if alive else "created")  # no progress.json yet
         if not alive and state in ("running", "paused"):
             state = "interrupted"
@@ -274,6 +281,29 @@ def list_batch_summaries(workspace: str | os.PathLike[str]) -> list[dict[str, An
         out.append({"batch_id": paths.batch_id, "state": state, "counts": counts,
                     "alive": alive, "updated_at": prog.get("updated_at")})
     return out
+
+
+def _progress_behind_log(paths: BatchPaths, prog: dict[str, Any]) -> bool:
+    """progress.json (``prog``) of a batch with no live supervisor lacks events of its log.
+
+    progress.json records the size of state.jsonl it reflects (``log_bytes``). One written before
+    that field existed is trusted when it shows an ended batch, and read as behind otherwise."""
+    try:
+        size = paths.state.stat().st_size
+    except OSError:
+        return False  # never started: nothing to read
+    if not size:
+        return False
+    if "log_bytes" in prog:
+        return bool(prog["log_bytes"] != size)
+    return prog.get("state") not in ("finished", "stopped", "error")
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def _list_size(paths: BatchPaths) -> int | None:

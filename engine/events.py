@@ -97,6 +97,12 @@ class EventWriter:
                 self._dirty = self._durable_pending = False
 
     @property
+    def size(self) -> int:
+        """Bytes of the log written so far (every line is flushed as it is written)."""
+        with self._lock:
+            return self._fh.tell()
+
+    @property
     def durable_pending(self) -> bool:
         """A deferred final outcome has been written but not yet fsynced."""
         return self._durable_pending

@@ -212,12 +212,18 @@ class Supervisor:
         counts = self.state.counts()
         if self.fatal:
             self.emit("batch_finished", state="error", counts=counts, message=self.fatal)
-            return EXIT_INTERNAL
-        if self.stopping:
+            code = EXIT_INTERNAL
+        elif self.stopping:
             self.emit("batch_stopped", state="stopped", counts=counts, mode=self.stopping)
-            return EXIT_INTERRUPTED
-        self.emit("batch_finished", state="finished", counts=counts)
-        return EXIT_FAILURES if counts["failed"] else EXIT_OK
+            code = EXIT_INTERRUPTED
+        else:
+            self.emit("batch_finished", state="finished", counts=counts)
+            code = EXIT_FAILURES if counts["failed"] else EXIT_OK
+        # At once, not after the workers are shut down (up to seconds): a supervisor killed in
+        # between left a progress.json that said "running" forever ('vidops list': interrupted,
+        # with the counts of a second earlier), since a finished batch is never resumed.
+        self.write_progress()
+        return code
 
     def _schedule(self, now: float) -> None:
         assert self.backend is not None
@@ -366,8 +372,11 @@ class Supervisor:
 
     def write_progress(self) -> None:
         workers = self.backend.describe() if self.backend is not None else []
+        # log_bytes: how much of state.jsonl this reflects, so a reader can tell a progress.json
+        # that a killed supervisor left behind the log (api.list_batch_summaries) from a current one.
         doc = build_progress(self.state, workers, {"paused": self.paused, "stopping": self.stopping,
-                                                   "supervisor_pid": os.getpid()})
+                                                   "supervisor_pid": os.getpid(),
+                                                   "log_bytes": self.writer.size if self.writer else None})
         try:
             atomic_write_json(self.paths.progress, doc)
         except OSError as exc:  # progress.json is derived from the log: a missed write only delays it
