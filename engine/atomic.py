@@ -99,6 +99,31 @@ def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]
     atomic_write_bytes(path, buf.getvalue(), durable=durable, sync_dir=sync_dir)
 
 
+def remove_stale_temps(directory: str | os.PathLike[str], names: tuple[str, ...] = ()) -> list[Path]:
+    """Delete the temp files atomic writes into ``directory`` left when their process was killed
+    between creating and renaming them (``.<name>.XXXX.tmp``; only those of ``names`` when given,
+    else every one). Nothing else removes them, so a SIGKILL mid-write left one behind for good.
+    Call only as the directory's sole writer (holding its lock): another writer's temp is live."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(".") and name.endswith(".tmp")):
+            continue
+        if names and not any(name.startswith(f".{n}.") for n in names):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
 def _fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -22,7 +22,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.atomic import atomic_write_json, atomic_write_npz, fsync_files, read_npz
+from engine.atomic import (
+    atomic_write_json,
+    atomic_write_npz,
+    fsync_files,
+    read_npz,
+    remove_stale_temps,
+)
 from engine.errors import TransientError
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -194,7 +200,8 @@ class RunDir:
         stall) for up to ``wait_s``, then finds the holder's complete run, or resumes its
         partial run when the holder died. The kernel drops an flock when its process dies, so
         a crash never leaves a stale lock; the pid written into the file is only for messages,
-        and the file is never deleted (unlinking a lock file races with its next taker).
+        and the file is never deleted (unlinking a lock file races with its next taker). The
+        taker removes temp files a killed holder left (``remove_stale_temps``).
         Beyond ``wait_s``: a transient ``timeout`` failure naming the holder, retried later.
         """
         self.path.mkdir(parents=True, exist_ok=True)
@@ -218,6 +225,10 @@ class RunDir:
                     time.sleep(poll_s)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            # A writer killed mid-write (SIGKILL between creating and renaming an NPZ or the
+            # manifest) left its temp file, for good: the lock is ours now, so none is live.
+            for d in (self.path, self.path / "frames"):
+                remove_stale_temps(d)
             self._manifest = None  # the holder may have written it meanwhile: read the file
             yield waited
         finally:

@@ -20,7 +20,7 @@ from typing import Any
 
 from engine import retry
 from engine.alerts import Alert, AlertRules
-from engine.atomic import atomic_write_json
+from engine.atomic import atomic_write_json, remove_stale_temps
 from engine.backends import Backend, BackendUnavailable, make_backend
 from engine.batch import BatchAborted, BatchPaths, SupervisorLock, load_batch_config, load_videos
 from engine.control import ControlServer, reply
@@ -109,6 +109,9 @@ class Supervisor:
 
     # -- set-up ---------------------------------------------------------------------------
     def _prepare(self) -> None:
+        # A supervisor killed while rewriting progress.json or control.addr left its temp file;
+        # the batch lock (held) makes this the only writer of both.
+        remove_stale_temps(self.paths.root, (self.paths.progress.name, self.paths.control_addr.name))
         replay(self.paths.state, self.state)
         resumed = self.state.events_seen > 0
         if self.state.skipped_lines:

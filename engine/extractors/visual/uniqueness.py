@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.atomic import atomic_write_npz, read_npz
+from engine.atomic import atomic_write_npz, read_npz, remove_stale_temps
 from engine.extractors.base import (
     ArraySpec,
     Module,
@@ -62,6 +62,7 @@ class Uniqueness(Module):
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 path = d / "uniqueness.npz"
+                remove_stale_temps(d, (path.name,))  # of a worker killed mid-rewrite; the flock is ours
                 ids = np.zeros(0, "<U64")
                 embs = np.zeros((0, emb.size), np.float32)
                 if path.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,61 @@ def test_list_of_a_batch_killed_before_its_first_progress_file(finished_batch: B
     finished_batch.progress.unlink()  # killed within its first loop pass; the log has events
     (row,) = api.list_batch_summaries(finished_batch.root.parent.parent)
     assert row["state"] == "finished" and row["counts"]["failed"] == 1  # was "created", all queued
+
+
+_KILLED_MID_WRITE = """
+import os, signal, sys
+import numpy as np
+import engine.atomic
+from engine.store import RunDir
+
+run = RunDir(__import__("pathlib").Path(sys.argv[1]))
+with run.locked(5.0):
+    run.start({"platform_id": "local", "video_id": "v", "video_path": "v.avi"}, "r1", "h")
+    run.write_component("probe", version="1", arrays={"a": np.arange(3)}, summary={})
+    engine.atomic.os.replace = lambda *_: os.kill(os.getpid(), signal.SIGKILL)  # killed before the rename
+    run.write_component("cut_detection", version="1", arrays={"b": np.arange(4)}, summary={})
+"""
+
+
+def test_a_worker_killed_mid_write_leaves_no_temp_file_once_the_run_is_retried(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from engine.store import RunDir
+
+    path = tmp_path / "local" / "v" / "r1"
+    proc = subprocess.run([sys.executable, "-c", _KILLED_MID_WRITE, str(path)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == -9, proc.stderr
+    assert [p.name for p in path.glob(".cut_detection.npz.*.tmp")]  # what the kill left
+    run = RunDir(path)  # the retry, in the next worker
+    with run.locked(5.0):
+        manifest = run.start({"platform_id": "local", "video_id": "v", "video_path": "v.avi"}, "r1", "h")
+        assert list(manifest["components"]) == ["probe"]  # resumes after the component that landed
+        run.write_component("cut_detection", version="1", arrays={"b": np.arange(4)}, summary={})
+        run.complete()
+    assert sorted(p.name for p in path.iterdir()) == [".lock", "cut_detection.npz", "manifest.json", "probe.npz"]
+
+
+def test_a_supervisor_removes_the_temp_files_a_killed_one_left(finished_batch: BatchPaths) -> None:
+    stale = [finished_batch.root / ".progress.json.k1ll3d.tmp", finished_batch.root / ".control.addr.k1ll3d.tmp"]
+    for p in stale:
+        p.write_text("{")
+    assert Supervisor(finished_batch, install_signals=False).run() == 1  # resumed: nothing to do
+    assert not [p for p in stale if p.exists()]
+    assert not list(finished_batch.root.glob("*.tmp"))
+
+
+def test_the_uniqueness_index_drops_the_temp_file_of_a_worker_killed_mid_rewrite(
+        tmp_path: Path, make_video: Callable[..., Path]) -> None:
+    from tests.extractors_support.run import extract
+
+    index = tmp_path / "store" / "p" / ".index"
+    index.mkdir(parents=True)
+    (index / ".uniqueness.npz.k1ll3d.tmp").write_bytes(b"PK")  # SIGKILL between write and rename
+    extract(make_video("a.avi", frames=12), tmp_path / "store",
+            {"extract.modules": ["cut_detection", "similarity_metrics", "uniqueness"]})
+    assert sorted(p.name for p in index.iterdir()) == ["uniqueness.lock", "uniqueness.npz"]
