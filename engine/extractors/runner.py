@@ -361,7 +361,19 @@ def _run_rest(ctx: Any, info: VideoInfo, active: list[Module], upstream: dict[st
             wall[f.module.name] += f.busy_s
             sampling[f.module.name] = {"analysis_fps": round(f.sampler.fps, 6), "every_frame": f.sampler.every,
                                        "width": f.key.width, "color": f.key.color, "n_sampled": len(f.all_idx)}
-    ctx.sink.update(video=_video_block(info, decode_facts), extract={"sampling": sampling, **decode_facts})
+    # A resumed run (an earlier attempt was killed) re-samples only the modules it still needs,
+    # or decodes nothing when none takes frames: its facts must not replace those of the decode
+    # the done components came from (frames_decoded, video_duration_s; video.frame_count fell
+    # back to the container's estimate). That earlier decode wrote them before any component
+    # that takes frames; the decode facts of a full pass are the same.
+    prior = ctx.sink.manifest().get("extract")
+    prior = prior if isinstance(prior, dict) else None
+    if feeds or prior is None:
+        prior_sampling = (prior or {}).get("sampling") or {}
+        ctx.sink.update(video=_video_block(info, decode_facts),
+                        extract={"sampling": {**prior_sampling, **sampling}, **decode_facts})
+    else:
+        decode_facts = {k: v for k, v in prior.items() if k != "sampling"}
     n_frames = int(decode_facts.get("frames_decoded", info.frame_count))
     while pending:
         complete(pending[0], n_frames)
