@@ -23,12 +23,18 @@ from engine.events import EventWriter
 TARGETS = [f"{m}_{h}d" for m in ("views", "likes", "comments") for h in (7, 14, 21)]
 
 
-def write_train_job(ws: Path) -> None:
+def write_train_job(ws: Path, skipped: dict[str, str] | None = None) -> None:
+    """A training job over the nine targets: loss curves for each, or for all but ``skipped``
+    (target -> reason), which get a ``train_target_skipped`` event as ``vidops train`` emits."""
+    skipped = skipped or {}
     job = ws / "jobs" / "train-20260921T121000Z-000002"
     job.mkdir(parents=True)
     with EventWriter(job / "events.jsonl", fsync_interval_s=3600) as w:
         w.write(_ev("train_started", T0, run_id="run1", run_dir="artifacts/run1", targets=TARGETS, rows=900))
         for j, target in enumerate(TARGETS):
+            if target in skipped:
+                w.write(_ev("train_target_skipped", T0 + 2, target=target, reason=skipped[target]))
+                continue
             for it in range(0, 60, 10):
                 loss = 2.0 / (1 + it / 40) + 0.1 * j
                 w.write(_ev("train_progress", T0 + 1, target=target, iteration=it, train_loss=round(loss, 4),
@@ -57,17 +63,8 @@ async def test_chart_shows_two_targets_with_a_legend_and_n_pages(tmp_path: Path)
 async def test_header_says_which_targets_were_not_trained_and_why(tmp_path: Path) -> None:
     # What 'vidops train' emits on the US bench: 7d trained, 14d/21d without training rows.
     write_finished_batch(tmp_path)
-    job = tmp_path / "jobs" / "train-20260921T121000Z-000002"
-    job.mkdir(parents=True)
     why = "too few rows (train 0, validation 15); refit needs an early-stopped fit first"
-    with EventWriter(job / "events.jsonl", fsync_interval_s=3600) as w:
-        w.write(_ev("train_started", T0, run_id="run1", run_dir="artifacts/run1", targets=TARGETS, rows=900))
-        for target in TARGETS:
-            if target.endswith("_7d"):
-                w.write(_ev("train_progress", T0 + 1, target=target, iteration=0, train_loss=1.0, val_loss=1.1))
-                w.write(_ev("train_target_done", T0 + 2, target=target, metrics={"split": "test", "n": 200}))
-            else:
-                w.write(_ev("train_target_skipped", T0 + 2, target=target, reason=why))
+    write_train_job(tmp_path, {t: why for t in TARGETS if not t.endswith("_7d")})
     app = console_app(tmp_path, refresh_hz=2.0)
     async with app.run_test(size=(160, 40)) as pilot:
         dash = await wait_for_dashboard(app, pilot)

@@ -37,6 +37,19 @@ def _interrupted_batch(tmp_path: Path) -> tuple[Path, Path, Path]:
     return ws, cfg, _log_resumed_start(ws)
 
 
+def _live_batch(tmp_path: Path, make_video: Callable[..., Path]) -> tuple[Path, Path]:
+    """(workspace, config) of a detached batch "b" whose one video sleeps 30 s: it stays live."""
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST + "[pool]\ngrace_s = 0.2\n")
+    make_video("v0.avi", frames=10)
+    lst = tmp_path / "list.csv"
+    lst.write_text("video_path\nv0.avi\n")
+    ws = tmp_path / "ws"
+    env = {"VIDOPS_FAULTS": json.dumps({"local__v0": {"sleep_s": 30}})}
+    vidops(ws, cfg, "run", str(lst), "--detach", "--batch-id", "b", env=env, check=0)
+    return ws, cfg
+
+
 def test_unwritable_workspace_exits_2_with_a_clear_message(tmp_path: Path) -> None:
     cfg = tmp_path / "fast.toml"
     cfg.write_text(FAST)
@@ -126,14 +139,7 @@ def test_resume_hint_of_a_finished_batch_follows_its_failures() -> None:
 
 
 def test_resume_of_a_running_batch_says_it_is_running(tmp_path: Path, make_video: Callable[..., Path]) -> None:
-    cfg = tmp_path / "fast.toml"
-    cfg.write_text(FAST + "[pool]\ngrace_s = 0.2\n")
-    make_video("v0.avi", frames=10)
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nv0.avi\n")
-    ws = tmp_path / "ws"
-    env = {"VIDOPS_FAULTS": json.dumps({"local__v0": {"sleep_s": 30}})}
-    vidops(ws, cfg, "run", str(lst), "--detach", "--batch-id", "b", env=env, check=0)
+    ws, cfg = _live_batch(tmp_path, make_video)
     try:
         out = vidops(ws, cfg, "resume", "b", check=0)
         # the hint works as given: the workspace is not ./workspace (it said 'vidops attach b')
@@ -145,14 +151,7 @@ def test_resume_of_a_running_batch_says_it_is_running(tmp_path: Path, make_video
 
 def test_retry_of_a_video_that_did_not_fail_in_a_live_batch_says_so(tmp_path: Path,
                                                                    make_video: Callable[..., Path]) -> None:
-    cfg = tmp_path / "fast.toml"
-    cfg.write_text(FAST + "[pool]\ngrace_s = 0.2\n")
-    make_video("v0.avi", frames=10)
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nv0.avi\n")
-    ws = tmp_path / "ws"
-    env = {"VIDOPS_FAULTS": json.dumps({"local__v0": {"sleep_s": 30}})}
-    vidops(ws, cfg, "run", str(lst), "--detach", "--batch-id", "b", env=env, check=0)
+    ws, cfg = _live_batch(tmp_path, make_video)
     try:
         out = vidops(ws, cfg, "retry", "b", "--video", "local__v0", check=0)
         # it said "no failed video matched (--all-failed leaves permanent failures; name them with --video KEY ...)"

@@ -15,16 +15,6 @@ from engine.config import load_settings
 from engine.supervisor import Supervisor
 
 
-@pytest.fixture
-def finished_batch(tmp_path: Path) -> BatchPaths:
-    """A finished batch whose only video failed at validation (missing file): no worker starts."""
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nmissing.mp4\n")
-    paths = api.prepare_batch(tmp_path / "ws", load_settings(None), str(lst), "b1")
-    assert Supervisor(paths, install_signals=False).run() == 1
-    return paths
-
-
 def test_progress_is_written_right_after_the_final_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Shutting the workers down takes up to seconds; a supervisor killed then must not leave a
     # progress.json that says "running" behind a log that says "finished".

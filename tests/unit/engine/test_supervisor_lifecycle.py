@@ -23,17 +23,6 @@ from engine.state import replay
 from engine.supervisor import Supervisor
 
 
-@pytest.fixture
-def finished_batch(tmp_path: Path) -> BatchPaths:
-    """A finished batch whose only video failed at validation (missing file): no worker starts."""
-    lst = tmp_path / "list.csv"
-    lst.write_text("video_path\nmissing.mp4\n")
-    paths = api.prepare_batch(tmp_path / "ws", load_settings(None), str(lst), "b1")
-    assert Supervisor(paths, install_signals=False).run() == 1
-    assert replay(paths.state).state == "finished"
-    return paths
-
-
 def test_retry_of_unknown_key_writes_nothing(finished_batch: BatchPaths) -> None:
     before = finished_batch.state.read_bytes()
     with pytest.raises(KeyError, match="local__nope"):
