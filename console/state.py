@@ -231,8 +231,11 @@ class BatchFollower:
             counts = {**counts, "queued": counts.get("queued", 0) + counts["running"], "running": 0}
         if state == "created" and not s.events_seen:
             counts = {**counts, "total": self._never_started_total(), "queued": self._never_started_total()}
-        per_min, eta = self._throughput(alive, counts)
         finished_ts = None if alive else (s.finished_ts or (self._last_ts if state == "interrupted" else None))
+        if not alive and not changed and prev is not None and not prev.alive and prev.state == state:
+            per_min, eta = prev.per_min, None  # nothing new: its rate at its end is the same (no 100k-video rescan)
+        else:
+            per_min, eta = self._throughput(alive, counts, finished_ts or self._last_ts)
         self._summary = BatchSummary(s.batch_id or self.batch_id, state, alive, counts, per_min, eta,
                                      s.started_ts, finished_ts)
         return self._summary
@@ -261,12 +264,12 @@ class BatchFollower:
                 self._list_total = 0
         return self._list_total
 
-    def _throughput(self, alive: bool, counts: dict[str, int]) -> tuple[float, float | None]:
+    def _throughput(self, alive: bool, counts: dict[str, int], end_ts: float | None) -> tuple[float, float | None]:
         s = self.state
-        finished = counts["done"] + counts["failed"]
-        if not alive:  # a finished or stopped batch: its average rate (an interrupted one: to its last event)
-            span = (s.finished_ts or self._last_ts or 0) - (s.started_ts or 0)
-            return (round(finished / span * 60, 2) if span > 0 and finished else 0.0), None
+        if not alive:  # a finished or stopped batch: measured at its end (an interrupted one: its last event),
+            from engine.progress import throughput  # as `vidops status` measures it
+
+            return (throughput(s, end_ts)[0] if end_ts else 0.0), None
         now = self.clock()
         while self._finished and now - self._finished[0] > THROUGHPUT_WINDOW_S:
             self._finished.popleft()

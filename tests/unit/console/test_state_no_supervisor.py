@@ -44,7 +44,7 @@ def test_vidops_status_of_an_interrupted_batch_stops_its_clock_at_its_last_event
     assert doc["state"] == "interrupted" and doc["eta_s"] is None
     assert doc["elapsed_s"] == round(console.elapsed(T0 + 10_000) or 0.0, 1) and doc["elapsed_s"] < 100
     assert doc["throughput_per_min"] > 0
-    assert console.per_min > 0  # its average rate up to its last event (read 0.0/min)
+    assert console.per_min > 0  # its rate at its last event (read 0.0/min)
 
 
 def test_batch_list_of_an_interrupted_batch_counts_its_in_flight_videos_as_queued(tmp_path: Path) -> None:
@@ -82,3 +82,18 @@ def test_never_started_batch_counts_its_list_as_queued(tmp_path: Path) -> None:
     d = BatchFollower(tmp_path, "b-created", alive=lambda *_: False).poll()
     assert d.summary.state == "created"
     assert d.summary.counts["total"] == 7 and d.summary.counts["queued"] == 7
+
+
+def test_rate_of_a_batch_without_supervisor_is_the_one_vidops_status_shows(tmp_path: Path) -> None:
+    # the header read its average rate since the start (9.9/min) where `vidops status` said 10.63/min
+    from engine import api
+
+    for running in (0, 2):  # finished, then interrupted (measured at its last event)
+        ws = tmp_path / f"r{running}"
+        write_finished_batch(ws, n=20, running=running)
+        doc = api.batch_status(ws, BATCH)
+        follower = BatchFollower(ws, BATCH, alive=lambda *_: False, clock=lambda: T0 + 10_000)
+        summary = follower.poll().summary
+        assert doc["throughput_per_min"] > 0
+        assert summary.per_min == doc["throughput_per_min"], doc["state"]
+        assert follower.poll().summary.per_min == doc["throughput_per_min"]  # an idle poll keeps it
