@@ -6,6 +6,7 @@ from a byte offset and returns frozen views the UI thread can keep.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ class TrainView:
     skipped: dict[str, str] = field(default_factory=dict)  # target -> why it was not trained
     run_dir: str = ""
     error: str = ""
+    curves_loaded: bool = False  # the run's learning_curves.jsonl replaced the throttled live curves
 
     def apply(self, ev: dict[str, Any]) -> None:
         handler = _TRAIN_HANDLERS.get(str(ev.get("type")))
@@ -105,6 +107,36 @@ def _tr_finished(v: TrainView, ev: dict[str, Any]) -> None:
     v.state, v.run_dir = "finished", str(ev.get("run_dir", v.run_dir))
     v.metrics.update({k: dict(m) for k, m in (ev.get("metrics") or {}).items()})
     v.skipped.update({str(k): str(r) for k, r in (ev.get("skipped") or {}).items()})
+
+
+CURVE_POINTS = 400  # per target, from the run's full learning curves (the chart is at most a screen wide)
+
+
+def load_learning_curves(path: Path) -> dict[str, tuple[list[int], list[float], list[float]]]:
+    """A finished run's ``learning_curves.jsonl`` (every iteration of every trained target) as the
+    curves the chart draws, thinned to about CURVE_POINTS per target, the last iteration kept.
+
+    The live ``train_progress`` events are throttled (at most one per target every 0.25 s), so a
+    target that trains in under that time has a single point there; the file has them all."""
+    rows: dict[str, list[tuple[int, float, float]]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    for line in lines:
+        try:
+            r = json.loads(line)
+            val = r.get("val_loss")
+            rows.setdefault(str(r["target"]), []).append(
+                (int(r["iteration"]), float(r["train_loss"]), float(val) if val is not None else float("nan")))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    curves = {}
+    for target, pts in rows.items():
+        step = max(1, -(-len(pts) // CURVE_POINTS))
+        kept = pts[::step] if pts[::step][-1] == pts[-1] else [*pts[::step], pts[-1]]
+        curves[target] = ([p[0] for p in kept], [p[1] for p in kept], [p[2] for p in kept])
+    return curves
 
 
 _TRAIN_HANDLERS: dict[str, Callable[[TrainView, dict[str, Any]], None]] = {
@@ -311,6 +343,13 @@ class JobsFollower:
             pl.predictions = [load_prediction(p) for p in pl.prediction_files]  # once, in this thread
             pl.predictions_loaded = changed = True
         ds, tr = self.views.get("dataset"), self.views.get("train")
+        if isinstance(tr, TrainView) and tr.state == "finished" and tr.run_dir and not tr.curves_loaded:
+            tr.curves_loaded = True  # once, in this thread
+            run_dir = Path(tr.run_dir) if Path(tr.run_dir).is_absolute() else Path(self.workspace) / tr.run_dir
+            full = load_learning_curves(run_dir / "learning_curves.jsonl")
+            if full:  # in the live curves' order (the order the targets trained in)
+                tr.curves = {t: full[t] for t in [*tr.curves, *full] if t in full}
+                changed = True
         return (ds if isinstance(ds, DatasetView) else None), (tr if isinstance(tr, TrainView) else None), changed
 
     @property

@@ -110,3 +110,36 @@ def test_detach_message_names_a_non_default_workspace(tmp_path: Path, monkeypatc
     assert detach_message("b1", "workspace").endswith("Re-attach with: vidops attach b1")
     assert detach_message("b1", tmp_path / "workspace").endswith("Re-attach with: vidops attach b1")
     assert detach_message("b1", tmp_path / "my ws").endswith(f"vidops --workspace '{tmp_path}/my ws' attach b1")
+
+
+def test_finished_training_draws_the_runs_full_learning_curves(tmp_path: Path) -> None:
+    # a target that trained in under the 0.25 s progress throttle had one live point (iteration 10):
+    # its chart page showed a legend and no line; the run's learning_curves.jsonl has every iteration
+    import json
+
+    from console.synthetic import _ev
+
+    run_dir = tmp_path / "artifacts" / "run9"
+    run_dir.mkdir(parents=True)
+    job = tmp_path / "jobs" / "train-20260921T121000Z-000009"
+    job.mkdir(parents=True)
+    with EventWriter(job / "events.jsonl", fsync_interval_s=3600) as w:
+        w.write(_ev("train_started", T0, run_id="run9", run_dir=str(run_dir), targets=["views_7d", "likes_7d"]))
+        w.write(_ev("train_progress", T0 + 1, target="likes_7d", iteration=10, train_loss=0.8, val_loss=1.1))
+        w.write(_ev("train_progress", T0 + 1, target="views_7d", iteration=10, train_loss=0.9, val_loss=1.2))
+    jf = JobsFollower(tmp_path)
+    tr = jf.poll()[1]
+    assert tr is not None and tr.curves["views_7d"][0] == [10]  # live: one throttled point
+    rows = [{"iteration": i, "target": t, "train_loss": 1.0 / (i + 1), "val_loss": None if t == "likes_7d" else 1.1}
+            for t, n in (("views_7d", 1000), ("likes_7d", 57)) for i in range(n)]
+    (run_dir / "learning_curves.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + "{torn\n")
+    with EventWriter(job / "events.jsonl", fsync_interval_s=3600) as w:
+        w.write(_ev("train_finished", T0 + 2, run_dir=str(run_dir), metrics={}, seconds=2.0))
+    tr, changed = jf.poll()[1:]
+    assert changed and tr is not None and tr.curves_loaded
+    assert list(tr.curves) == ["likes_7d", "views_7d"]  # the live order
+    its, train, val = tr.curves["views_7d"]
+    assert its[0] == 0 and its[-1] == 999 and 300 <= len(its) <= 401 and val[-1] == 1.1
+    its, train, val = tr.curves["likes_7d"]
+    assert its == list(range(57)) and all(v != v for v in val)  # no validation: NaN, not drawn
+    assert jf.poll()[2] is False  # read once
