@@ -26,7 +26,9 @@ class FailedScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "retry", "Retry", id="failed.retry", tooltip="Retry the selected video"),
         Binding("R", "retry_all", "Retry all", id="failed.retry_all", tooltip="Retry all failed videos (confirm)"),
-        Binding("enter", "detail", "Detail", id="failed.detail", tooltip="Manifest, log tail and traceback"),
+        # priority: the table's own (hidden) enter binding shadowed this one, so the footer never showed it
+        Binding("enter", "detail", "Detail", id="failed.detail", tooltip="Manifest, log tail and traceback",
+                priority=True, key_display="enter"),
         Binding("escape", "back", "Back", id="failed.back", tooltip="Back to the dashboard"),
     ]
 

@@ -27,7 +27,8 @@ def action_for(batch: dict[str, Any]) -> str:
 
 class ResumeScreen(Screen[None]):
     BINDINGS = [
-        Binding("enter", "open", "Resume/attach", id="resume.open",
+        # priority: the table's own (hidden) enter binding shadowed this one, so the footer never showed it
+        Binding("enter", "open", "Resume/attach", id="resume.open", priority=True, key_display="enter",
                 tooltip="Resume a stopped batch (detached) or attach to a running one"),
         Binding("g", "reload", "Reload", id="resume.reload", tooltip="Read the batch list again"),
         Binding("escape", "back", "Back", id="resume.back", tooltip="Back to the dashboard"),
