@@ -55,14 +55,18 @@ class _Progress:
     def __init__(self, target: str, on_event: EventFn, every: int, min_interval_s: float) -> None:
         self.target, self.on_event, self.every, self.min_interval = target, on_event, every, min_interval_s
         self.last = -np.inf
+        self.sent = -1  # the last iteration sent
 
     def after_iteration(self, info: Any) -> bool:
         now = time.monotonic()
-        if info.iteration % self.every == 0 and now - self.last >= self.min_interval:
-            self.last = now
+        # CatBoost counts finished iterations (1, 2, ...); learning_curves.jsonl, the GPU replay
+        # and best_iteration number them from 0, and so do the events.
+        it = int(info.iteration) - 1
+        if it % self.every == 0 and now - self.last >= self.min_interval:
+            self.last, self.sent = now, it
             learn = info.metrics.get("learn", {}).get(LOSS, [None])[-1]
             val = info.metrics.get("validation", {}).get(LOSS, [None])[-1]
-            self.on_event({"type": "train_progress", "target": self.target, "iteration": int(info.iteration),
+            self.on_event({"type": "train_progress", "target": self.target, "iteration": it,
                            "train_loss": learn, "val_loss": val})
         return True
 
@@ -184,8 +188,13 @@ def _fit_target(
     curve = [{"target": target.name, "iteration": i, "train_loss": round(float(a), 6),
               "val_loss": round(float(b), 6)} for i, (a, b) in enumerate(zip(learn, val, strict=False))]
     if progress.last == -np.inf:  # no callbacks ran (GPU): replay the curve, thinned
-        for row in curve[:: settings.progress_every]:
-            on_event({"type": "train_progress", **row})
+        for i in range(0, len(curve), settings.progress_every):  # curve[i] is iteration i
+            on_event({"type": "train_progress", **curve[i]})
+            progress.sent = i
+    # The final iteration always goes out: a target fitted within the throttle interval would
+    # otherwise be one point on the console's chart (no line) until the run is written.
+    if len(curve) - 1 > progress.sent:
+        on_event({"type": "train_progress", **curve[-1]})
     mu_v, sd_v = predictor.raw_predict(ens, x.iloc[va], spec)
     off_v = baselines.predict(offset_name, x.iloc[va], base[offset_name]) if offset_name else 0.0
     cal = calibration.fit(y_all[va], mu_v + off_v, sd_v, settings.interval_level, settings.confidence_tolerance,

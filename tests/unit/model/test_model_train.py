@@ -44,13 +44,27 @@ def test_artifacts_written_without_pickle(trained: tuple[Path, list[dict]]) -> N
 
 
 def test_events(trained: tuple[Path, list[dict]], tiny: ModelSettings) -> None:
-    _, events = trained
+    run_dir, events = trained
     types = [e["type"] for e in events]
     assert types[0] == "train_started" and types[-1] == "train_finished"
     assert types.count("train_target_done") == 9
     progress = [e for e in events if e["type"] == "train_progress"]
     assert progress and {"target", "iteration", "train_loss", "val_loss"} <= set(progress[0])
-    assert all(e["iteration"] % tiny.progress_every == 0 for e in progress)
+    # every progress_every-th iteration (throttled), and each target's final one for its chart
+    assert all(e["iteration"] % tiny.progress_every == 0 for e in progress[:1])
+    curves: dict[str, list[int]] = {}
+    for e in progress:
+        curves.setdefault(e["target"], []).append(e["iteration"])
+    done = {e["target"]: e for e in events if e["type"] == "train_target_done"}
+    assert set(curves) == set(done)
+    for target, its in curves.items():
+        assert its == sorted(its) and len(its) >= 2 and its[0] == 0, (target, its)  # 0-based, as the curves
+        assert all(i % tiny.progress_every == 0 for i in its[:-1]), (target, its)
+    last = {}
+    for line in (run_dir / "learning_curves.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        last[row["target"]] = max(last.get(row["target"], -1), row["iteration"])
+    assert {t: its[-1] for t, its in curves.items()} == last
 
 
 def test_retraining_gives_identical_metrics(trained: tuple[Path, list[dict]], synth_dir: Path, tmp_path: Path,
