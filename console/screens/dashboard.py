@@ -149,6 +149,11 @@ class DashboardScreen(Screen[None]):
         table = self.videos
         if d.rows:
             table.apply_rows(d.rows, d.order)
+            detail = self.app.screen
+            if isinstance(detail, VideoDetailScreen) and detail.batch_id == self.batch_id:
+                row = table.rows_by_key.get(detail.row.key)
+                if row is not None and row != detail.row:
+                    detail.follow(row)  # it showed the row as opened: '[failed] attempts 1' after a retry
         now = self.clock()
         table.refresh_rows(now)
         header = self.query_one(BatchHeader)

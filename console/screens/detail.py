@@ -28,14 +28,18 @@ class VideoDetailScreen(Screen[None]):
         self.workspace, self.batch_id, self.row = workspace, batch_id, row
         self._retry = retry
 
-    def compose(self) -> ComposeResult:
+    def _head(self) -> Text:
         r = self.row
         head = Text(f"{r.key}  ", "bold")
         head.append(f"[{r.status}]  attempts {r.attempts}  run {r.run_id or '-'}\n")
-        if r.error_class:
-            head.append(f"{r.error_class}: {r.error_message}\n", "red")
+        if r.error_class:  # after a retry it is the last attempt's error, not the video's state
+            head.append(("" if r.status == "failed" else "last error: ") + f"{r.error_class}: {r.error_message}\n",
+                        "red" if r.status == "failed" else "dim")
+        return head
+
+    def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
-            yield Static(head, id="detail-head")
+            yield Static(self._head(), id="detail-head")
             yield Static("loading…", id="detail-components")
             yield Static("", id="detail-traceback")
             yield Static("", id="detail-log")
@@ -54,10 +58,12 @@ class VideoDetailScreen(Screen[None]):
                                       video_id=r.video_id, run_id=r.run_id)
         except Exception as exc:  # noqa: BLE001 - shown on the screen
             detail = {"error": f"{type(exc).__name__}: {exc}", "components": {}, "log_tail": [], "traceback": None}
-        self.post_message(VideoDetailLoaded(detail))
+        self.post_message(VideoDetailLoaded({**detail, "for_run_id": r.run_id}))
 
     def on_video_detail_loaded(self, message: VideoDetailLoaded) -> None:
         d = message.detail
+        if d.get("for_run_id") != self.row.run_id:
+            return  # read for the run before a retry; the load for the current one follows
         comp = Text("Components (manifest)\n", "bold underline")
         if d.get("error"):
             comp.append(d["error"] + "\n", "red")
@@ -76,6 +82,14 @@ class VideoDetailScreen(Screen[None]):
         log = Text(f"Log tail ({d.get('log_path', '')})\n", "bold underline")
         log.append("\n".join(d.get("log_tail") or ["(empty)"]))
         self.query_one("#detail-log", Static).update(log)
+
+    def follow(self, row: VideoRow) -> None:
+        """The dashboard's newer copy of this video's row (e.g. after ``r``): the head follows it,
+        and the manifest, log and traceback are read again when the video ends or a new run starts."""
+        old, self.row = self.row, row
+        self.query_one("#detail-head", Static).update(self._head())
+        if (row.status != old.status and row.status in ("done", "failed", "skipped")) or row.run_id != old.run_id:
+            self.load()
 
     def action_back(self) -> None:
         self.dismiss(None)
