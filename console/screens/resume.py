@@ -47,7 +47,7 @@ class ResumeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key in ("batch", "state", "total", "done", "failed", "queued", "updated", "enter"):
+        for key in ("batch", "state", "total", "done", "skipped", "failed", "queued", "updated", "enter"):
             table.add_column(key, key=key)
         table.focus()
         self.action_reload()
@@ -73,8 +73,8 @@ class ResumeScreen(Screen[None]):
                 c = b.get("counts") or {}
                 upd = b.get("updated_at")
                 when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(upd)) if upd else "-"
-                cells = (b["batch_id"], b["state"], str(c.get("total", "-")), str(c.get("done", "-")),
-                         str(c.get("failed", "-")), str(c.get("queued", "-")), when, action_for(b))
+                cells = (b["batch_id"], b["state"], *(str(c.get(k, "-")) for k in ("total", "done", "skipped", "failed", "queued")),
+                         when, action_for(b))
                 table.add_row(*(Text(str(x)) for x in cells), key=b["batch_id"])
             if keep in self.batches:
                 table.move_cursor(row=table.get_row_index(keep))

@@ -29,6 +29,14 @@ async def test_batches_screen_cursor_starts_on_the_attached_batch(tmp_path: Path
         table = screen.query_one("#resume-table", DataTable)
         assert [str(k.value) for k in table.rows] == ["b-newest", "b-older"]  # newest first
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "b-older"
+        # the counts as 'vidops list' gives them, skipped included (a batch of skipped videos read 'done 0')
+        from engine import api
+
+        for b in api.list_batch_summaries(tmp_path):
+            c = b["counts"]
+            want = [str(c[k]) for k in ("total", "done", "skipped", "failed", "queued")]
+            assert [str(x) for x in table.get_row(b["batch_id"])[2:7]] == want
+        assert str(table.get_row("b-newest")[4]) != "0"  # the synthetic batch skips every 11th video
         await pilot.press("up", "g")  # reload keeps the operator's selection
         await pilot.pause(0.3)
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "b-newest"
