@@ -110,6 +110,10 @@ def test_detach_message_names_a_non_default_workspace(tmp_path: Path, monkeypatc
     assert detach_message("b1", "workspace").endswith("Re-attach with: vidops attach b1")
     assert detach_message("b1", tmp_path / "workspace").endswith("Re-attach with: vidops attach b1")
     assert detach_message("b1", tmp_path / "my ws").endswith(f"vidops --workspace '{tmp_path}/my ws' attach b1")
+    # q says what happens next: a live batch goes on; an ended one has nothing to re-attach to
+    assert detach_message("b1", "workspace", True) == "detached from batch b1; it keeps running. Re-attach with: vidops attach b1"
+    assert detach_message("b1", "workspace", False) == (
+        "left batch b1; no supervisor is running it ('vidops status b1' shows where it stands)")
 
 
 def test_finished_training_draws_the_runs_full_learning_curves(tmp_path: Path) -> None:
