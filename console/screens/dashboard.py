@@ -160,8 +160,10 @@ class DashboardScreen(Screen[None]):
         header.summary = d.summary
         if d.summary.alive or d.first:
             header.now = now  # the elapsed clock ticks only while the batch runs
+        system = self.query_one(SystemPanel)
+        system.set_live(d.summary.alive)
         if d.metrics is not None:
-            self.query_one(SystemPanel).add_sample(d.metrics)
+            system.add_sample(d.metrics)
         if d.workers or d.first:
             self.query_one(WorkersTable).show(d.workers)
         if not changed and not d.first:

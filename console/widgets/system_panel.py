@@ -6,6 +6,7 @@ samples nothing itself. Without an NVIDIA GPU it says so and shows the rest.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Any
 
@@ -33,6 +34,13 @@ class SystemPanel(Static):
         super().__init__("waiting for the first system sample from the supervisor…", **kwargs)
         self.history: dict[str, deque[float]] = {}
         self.latest: dict[str, Any] = {}
+        self.live = True  # False: no supervisor runs the batch, so the readings are its last ones
+
+    def set_live(self, live: bool) -> None:
+        if live != self.live:
+            self.live = live
+            if self.latest:
+                self.update(self.render_text())
 
     def _push(self, name: str, value: float | None) -> deque[float]:
         h = self.history.setdefault(name, deque(maxlen=HISTORY))
@@ -59,6 +67,10 @@ class SystemPanel(Static):
         """CPU total, RAM, disk and the GPUs first; the per-core lines last (a server has dozens)."""
         m = self.latest
         t = Text()
+        if not self.live:  # a finished batch's 99 % CPU read as the machine's state now
+            ts = m.get("ts")
+            when = time.strftime(" at %Y-%m-%d %H:%M:%S UTC", time.gmtime(ts)) if isinstance(ts, (int, float)) else ""
+            t.append(f"batch not running: last reading{when}\n", "yellow")
         t.append(f"CPU   {m.get('cpu_pct', 0):5.1f}%  ", "bold")
         t.append(spark(self.history.get("cpu", [])) + "\n", "cyan")
         ram = m.get("ram_used_pct")
