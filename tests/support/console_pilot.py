@@ -67,3 +67,14 @@ async def wait_for_text(app: VidopsApp, pilot: Pilot[Any], needle: str, tries: i
 def show_tab(dash: DashboardScreen, tab: str) -> None:
     """Switch the dashboard to ``tab`` (a tab pane id such as ``"tab-workers"``)."""
     dash.query_one("#tabs", TabbedContent).active = tab
+
+
+async def tab_text(app: VidopsApp, pilot: Pilot[Any], tab: str, needle: str, *, tries: int = 250,
+                   pause: float = 0.02) -> str:
+    """Open ``tab`` on the polled dashboard and return the screen text once ``needle`` shows
+    (asserted, with the screen in the message)."""
+    show_tab(await wait_for_dashboard(app, pilot), tab)
+    found = await wait_for_text(app, pilot, needle, tries, pause)
+    text = screen_text(app)
+    assert found, text
+    return text

@@ -13,6 +13,7 @@ from support.console_pilot import (
     console_app,
     screen_text,
     show_tab,
+    tab_text,
     wait_for_dashboard,
     wait_for_text,
 )
@@ -67,10 +68,6 @@ async def test_header_says_which_targets_were_not_trained_and_why(tmp_path: Path
     write_train_job(tmp_path, {t: why for t in TARGETS if not t.endswith("_7d")})
     app = console_app(tmp_path, refresh_hz=2.0)
     async with app.run_test(size=(160, 40)) as pilot:
-        dash = await wait_for_dashboard(app, pilot)
-        await pilot.pause(0.2)
-        show_tab(dash, "tab-training")
-        await wait_for_text(app, pilot, "not trained (6)", pause=0.05)
-        text = screen_text(app)
+        text = await tab_text(app, pilot, "tab-training", "not trained (6)")
         assert "targets: views_7d, likes_7d, comments_7d" in text, text
         assert "views_14d: too few rows (train 0, validation 15)" in text, text
